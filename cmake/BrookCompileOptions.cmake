@@ -3,7 +3,9 @@
 add_library(brook_compile_options INTERFACE)
 target_compile_options(brook_compile_options INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
-  -Wunused -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough)
+  -Wunused -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
+  # Designated initializers that leave fields at their defaults are idiomatic here.
+  -Wno-missing-field-initializers)
 if(BROOK_WERROR)
   target_compile_options(brook_compile_options INTERFACE -Werror)
 endif()

@@ -1,0 +1,206 @@
+#include "cli/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <librdkafka/rdkafka.h>
+
+#include <exception>
+#include <optional>
+#include <set>
+#include <functional>
+
+#include "brook/config.h"
+#include "brook/version.h"
+#include "cli/commands.h"
+#include "client/client_config.h"
+#include "common/log.h"
+
+namespace brook::cli {
+namespace {
+
+ConfigSchema CliSchema() {
+  ConfigSchema s;
+  client::DefineClientKeys(s);
+  s.Define({.name = "log.level",
+            .type = ConfigType::kEnum,
+            .default_value = "info",
+            .doc = "log level on stderr",
+            .allowed_values = {"trace", "debug", "info", "warn", "error", "off"}});
+  return s;
+}
+
+struct GlobalOptions {
+  std::vector<std::string> config_files;
+  std::vector<std::string> overrides;
+  std::string bootstrap_servers;
+  std::string log_level;
+};
+
+// The first word that is neither an option nor an option's value, if it names no command.
+std::optional<std::string> UnknownCommand(const CLI::App& app, const std::vector<std::string>& args) {
+  static const std::set<std::string> kTakesValue = {"-c", "--config", "--set", "-b",
+                                                    "--bootstrap-servers", "--log-level"};
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (kTakesValue.contains(a)) {
+      ++i;
+      continue;
+    }
+    if (a.empty() || a[0] == '-') continue;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      if (sub->get_name() == a) return std::nullopt;
+    }
+    return a;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::atomic<bool>& StopRequested() {
+  static std::atomic<bool> stop{false};
+  return stop;
+}
+
+int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+           const Environment& env) {
+  CLI::App app{"brook: stateful stream processing on Apache Kafka", "brook"};
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may follow the subcommand
+  GlobalOptions g;
+  app.add_option("-c,--config", g.config_files, "Properties file (key=value); repeatable")
+      ->check(CLI::ExistingFile);
+  app.add_option("--set", g.overrides, "Config override key=value; repeatable");
+  app.add_option("-b,--bootstrap-servers", g.bootstrap_servers,
+                 "Kafka brokers (same as --set bootstrap.servers=...)");
+  app.add_option("--log-level", g.log_level, "trace|debug|info|warn|error|off (log.level)");
+
+  std::function<Status(const Config&)> action;
+
+  auto* version = app.add_subcommand("version", "Print brook's version and its libraries'");
+  version->callback([&] {
+    action = [&](const Config&) {
+      out << "brook " << kVersion << " (librdkafka " << rd_kafka_version_str() << ")\n";
+      return Status::Ok();
+    };
+  });
+
+  // topics
+  auto* topics = app.add_subcommand("topics", "Create, list, describe or delete topics");
+  topics->require_subcommand(1);
+  TopicsCreateOptions create;
+  auto* tcreate = topics->add_subcommand("create", "Create a topic");
+  tcreate->add_option("-t,--topic", create.topic, "Topic name")->required();
+  tcreate->add_option("-p,--partitions", create.partitions, "Partitions")
+      ->check(CLI::Range(1, 100000));
+  tcreate->add_option("-r,--replication-factor", create.replication_factor, "Replication factor")
+      ->check(CLI::Range(1, 100));
+  tcreate->add_option("--config", create.configs, "Topic config key=value; repeatable");
+  tcreate->add_flag("--if-not-exists", create.if_not_exists, "Succeed if it exists already");
+  tcreate->callback([&] { action = [&](const Config& c) { return TopicsCreate(c, create, out); }; });
+  bool list_all = false;
+  auto* tlist = topics->add_subcommand("list", "List topics");
+  tlist->add_flag("-a,--all", list_all, "Include internal topics");
+  tlist->callback([&] { action = [&](const Config& c) { return TopicsList(c, list_all, out); }; });
+  std::string describe_topic;
+  auto* tdescribe = topics->add_subcommand("describe", "Show a topic's partitions");
+  tdescribe->add_option("-t,--topic", describe_topic, "Topic name")->required();
+  tdescribe->callback(
+      [&] { action = [&](const Config& c) { return TopicsDescribe(c, describe_topic, out); }; });
+  std::string delete_topic;
+  auto* tdelete = topics->add_subcommand("delete", "Delete a topic");
+  tdelete->add_option("-t,--topic", delete_topic, "Topic name")->required();
+  tdelete->callback(
+      [&] { action = [&](const Config& c) { return TopicsDelete(c, delete_topic, out); }; });
+
+  // produce
+  ProduceOptions produce;
+  auto* prod = app.add_subcommand("produce", "Load generator: write a seeded data set to a topic");
+  prod->add_option("-t,--topic", produce.topic, "Topic to write")->required();
+  prod->add_option("-n,--count", produce.count, "Number of records")->check(CLI::PositiveNumber);
+  prod->add_option("-k,--keys", produce.keys, "Key cardinality (distinct keys)")
+      ->check(CLI::PositiveNumber);
+  prod->add_option("-s,--value-size", produce.value_size, "Value size in bytes")
+      ->check(CLI::Range(0U, 100U * 1024U * 1024U));
+  prod->add_option("-r,--rate", produce.rate, "Records per second, 0 = unlimited")
+      ->check(CLI::NonNegativeNumber);
+  prod->add_option("--seed", produce.seed, "Data set seed");
+  prod->add_option("--progress-ms", produce.progress_ms, "Progress line interval, 0 = none");
+  prod->add_flag("--json", produce.json, "Print the summary as one JSON object");
+  prod->callback([&] { action = [&](const Config& c) { return Produce(c, produce, out, err); }; });
+
+  // consume
+  ConsumeOptions consume;
+  auto* cons = app.add_subcommand("consume", "Read topics (all partitions) and print or count");
+  cons->add_option("-t,--topic", consume.topics, "Topic to read; repeatable")->required();
+  cons->add_option("--from", consume.from, "Start position")
+      ->check(CLI::IsMember({"beginning", "end"}));
+  cons->add_option("-n,--max-records", consume.max_records, "Stop after this many records");
+  cons->add_flag("--until-end", consume.until_end, "Stop when every partition is at its end");
+  cons->add_option("--idle-timeout-ms", consume.idle_timeout_ms, "Stop after this long idle");
+  cons->add_option("--format", consume.format, "Record output: kv, full, value or none")
+      ->check(CLI::IsMember({"kv", "full", "value", "none"}));
+  cons->add_flag("--count", consume.count, "Print per-partition counts at the end");
+  cons->add_flag("--json", consume.json, "Print the summary as one JSON object");
+  cons->callback([&] { action = [&](const Config& c) { return Consume(c, consume, out, err); }; });
+
+  // pipe
+  PipeOptions pipe;
+  auto* pip = app.add_subcommand("pipe", "Consume -> transform -> produce pass-through");
+  pip->add_option("--from", pipe.from, "Input topic")->required();
+  pip->add_option("--to", pipe.to, "Output topic")->required();
+  pip->add_option("--transform", pipe.transform, "identity, uppercase or reverse")
+      ->check(CLI::IsMember({"identity", "uppercase", "reverse"}));
+  pip->add_option("-n,--max-records", pipe.max_records, "Stop after this many records");
+  pip->add_flag("--until-end", pipe.until_end, "Stop when the input is consumed to its end");
+  pip->add_option("--idle-timeout-ms", pipe.idle_timeout_ms, "Stop after this long idle");
+  pip->add_option("--progress-ms", pipe.progress_ms, "Progress line interval, 0 = none");
+  pip->add_flag("--json", pipe.json, "Print the summary as one JSON object");
+  pip->callback([&] { action = [&](const Config& c) { return Pipe(c, pipe, out, err); }; });
+
+  std::vector<const char*> argv;
+  argv.push_back("brook");
+  for (const auto& a : args) argv.push_back(a.c_str());
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::ParseError& e) {
+    if (auto unknown = UnknownCommand(app, args)) {
+      err << "brook: error: unknown command '" << *unknown << "'\n"
+          << "Run 'brook --help' for the list of commands.\n";
+      return 2;
+    }
+    const int rc = app.exit(e, out, err);
+    if (rc != 0) err << "Run 'brook --help' (or 'brook <command> --help') for usage.\n";
+    return rc == 0 ? 0 : 2;
+  }
+
+  ConfigSources sources;
+  sources.files = g.config_files;
+  sources.env = env;
+  if (!g.bootstrap_servers.empty()) sources.overrides.push_back("bootstrap.servers=" + g.bootstrap_servers);
+  if (!g.log_level.empty()) sources.overrides.push_back("log.level=" + g.log_level);
+  for (const auto& o : g.overrides) sources.overrides.push_back(o);
+  auto config = Config::Load(CliSchema(), sources);
+  if (!config.ok()) {
+    err << "brook: error: " << config.status().message() << "\n";
+    return 2;
+  }
+  if (Status s = InitLogging(config->GetString("log.level")); !s.ok()) {
+    err << "brook: error: " << s.message() << "\n";
+    return 2;
+  }
+  for (const auto& w : config->warnings()) Logger().warn("{}", w);
+
+  try {
+    const Status s = action(*config);
+    if (!s.ok()) {
+      err << "brook: error: " << s.message() << "\n";
+      return 1;
+    }
+  } catch (const std::exception& e) {
+    err << "brook: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace brook::cli

@@ -1,0 +1,132 @@
+#include "client/consumer.h"
+
+#include <array>
+
+namespace brook::client {
+namespace {
+
+struct PartitionListDeleter {
+  void operator()(rd_kafka_topic_partition_list_t* l) const {
+    rd_kafka_topic_partition_list_destroy(l);
+  }
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Consumer>> Consumer::Create(const Config& config) {
+  BROOK_ASSIGN_OR_RETURN(auto conf, BuildRdKafkaConf(config, ClientRole::kConsumer));
+  // librdkafka needs a group.id to hand out a consumer queue; brook never joins it (manual
+  // assignment), so any name works unless the user set one.
+  if (config.WithPrefix("consumer.").count("group.id") == 0 &&
+      config.WithPrefix("kafka.").count("group.id") == 0) {
+    std::array<char, 256> err{};
+    const std::string gid = config.GetString("client.id") + "-reader";
+    if (rd_kafka_conf_set(conf.get(), "group.id", gid.c_str(), err.data(), err.size()) !=
+        RD_KAFKA_CONF_OK) {
+      return Status::InvalidArgument(std::string("group.id: ") + err.data());
+    }
+  }
+  std::unique_ptr<Consumer> c(new Consumer());
+  BROOK_ASSIGN_OR_RETURN(c->handle_,
+                         KafkaHandle::Create(config, ClientRole::kConsumer, std::move(conf)));
+  c->request_timeout_ = std::chrono::milliseconds(config.GetInt("request.timeout.ms"));
+  BROOK_RETURN_IF_ERROR(c->handle_->CheckReachable());
+  rd_kafka_poll_set_consumer(c->handle_->get());
+  c->queue_ = rd_kafka_queue_get_consumer(c->handle_->get());
+  if (c->queue_ == nullptr) return Status::Internal("librdkafka returned no consumer queue");
+  return c;
+}
+
+Consumer::~Consumer() {
+  for (auto* m : batch_) rd_kafka_message_destroy(m);
+  if (queue_ != nullptr) rd_kafka_queue_destroy(queue_);
+  if (handle_) rd_kafka_consumer_close(handle_->get());
+}
+
+Status Consumer::Assign(const std::vector<std::string>& topics, StartFrom from) {
+  std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter> list(
+      rd_kafka_topic_partition_list_new(16));
+  at_end_.clear();
+  for (const auto& topic : topics) {
+    rd_kafka_topic_t* rkt = rd_kafka_topic_new(handle_->get(), topic.c_str(), nullptr);
+    const rd_kafka_metadata_t* md = nullptr;
+    const auto err = rd_kafka_metadata(handle_->get(), 0, rkt, &md,
+                                       static_cast<int>(request_timeout_.count()));
+    rd_kafka_topic_destroy(rkt);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Status::Unavailable("metadata for topic '" + topic + "': " + RdKafkaErrorString(err));
+    }
+    Status status;
+    if (md->topic_cnt != 1 || md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        md->topics[0].partition_cnt == 0) {
+      status = Status::NotFound("topic '" + topic + "' does not exist");
+    } else {
+      for (int p = 0; p < md->topics[0].partition_cnt; ++p) {
+        const int32_t id = md->topics[0].partitions[p].id;
+        rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), id)->offset =
+            from == StartFrom::kBeginning ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
+        at_end_[{topic, id}] = false;
+      }
+    }
+    rd_kafka_metadata_destroy(md);
+    BROOK_RETURN_IF_ERROR(status);
+  }
+  const auto err = rd_kafka_assign(handle_->get(), list.get());
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Status::Internal("assign: " + RdKafkaErrorString(err));
+  }
+  return Status::Ok();
+}
+
+Result<size_t> Consumer::Poll(std::chrono::milliseconds timeout, size_t max_records,
+                              const std::function<void(const RecordView&)>& fn) {
+  batch_.resize(max_records);
+  const ssize_t n = rd_kafka_consume_batch_queue(queue_, static_cast<int>(timeout.count()),
+                                                 batch_.data(), batch_.size());
+  if (n < 0) return Status::Internal("consume: " + RdKafkaErrorString(rd_kafka_last_error()));
+  size_t records = 0;
+  Status status;
+  for (ssize_t i = 0; i < n; ++i) {
+    rd_kafka_message_t* m = batch_[static_cast<size_t>(i)];
+    batch_[static_cast<size_t>(i)] = nullptr;
+    const std::string topic = m->rkt != nullptr ? rd_kafka_topic_name(m->rkt) : "";
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      at_end_[{topic, m->partition}] = true;
+    } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (status.ok()) {
+        status = Status::Unavailable("consume from topic '" + topic + "' partition " +
+                                     std::to_string(m->partition) + " at offset " +
+                                     std::to_string(m->offset) + ": " +
+                                     RdKafkaErrorString(m->err));
+      }
+    } else {
+      // Records after an error are still handed out: the error is reported once the batch
+      // is done, and nothing already fetched is dropped.
+      at_end_[{topic, m->partition}] = false;
+      RecordView r;
+      r.topic = topic;
+      r.partition = m->partition;
+      r.offset = m->offset;
+      r.timestamp_ms = rd_kafka_message_timestamp(m, nullptr);
+      r.key_is_null = m->key == nullptr;
+      r.value_is_null = m->payload == nullptr;
+      r.key = r.key_is_null ? std::string_view() : std::string_view(static_cast<const char*>(m->key), m->key_len);
+      r.value = r.value_is_null ? std::string_view()
+                                : std::string_view(static_cast<const char*>(m->payload), m->len);
+      fn(r);
+      ++records;
+    }
+    rd_kafka_message_destroy(m);
+  }
+  BROOK_RETURN_IF_ERROR(status);
+  return records;
+}
+
+bool Consumer::AllAtEnd() const {
+  for (const auto& [tp, end] : at_end_) {
+    if (!end) return false;
+  }
+  return true;
+}
+
+}  // namespace brook::client
