@@ -37,15 +37,16 @@ struct GlobalOptions {
 
 // The first word that is neither an option nor an option's value, if it names no command.
 std::optional<std::string> UnknownCommand(const CLI::App& app, const std::vector<std::string>& args) {
-  static const std::set<std::string> kTakesValue = {"-c", "--config", "--set", "-b",
-                                                    "--bootstrap-servers", "--log-level"};
+  static const std::set<std::string> kTakesValue = {
+      "-c", "--config", "--set", "-b", "--bootstrap-servers", "--bootstrap-server", "--log-level"};
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (kTakesValue.contains(a)) {
       ++i;
       continue;
     }
-    if (a.empty() || a[0] == '-') continue;
+    // An option this function does not know: let CLI11 report it.
+    if (!a.empty() && a[0] == '-') return std::nullopt;
     for (const CLI::App* sub : app.get_subcommands({})) {
       if (sub->get_name() == a) return std::nullopt;
     }
@@ -70,7 +71,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   app.add_option("-c,--config", g.config_files, "Properties file (key=value); repeatable")
       ->check(CLI::ExistingFile);
   app.add_option("--set", g.overrides, "Config override key=value; repeatable");
-  app.add_option("-b,--bootstrap-servers", g.bootstrap_servers,
+  app.add_option("-b,--bootstrap-servers,--bootstrap-server", g.bootstrap_servers,
                  "Kafka brokers (same as --set bootstrap.servers=...)");
   app.add_option("--log-level", g.log_level, "trace|debug|info|warn|error|off (log.level)");
 

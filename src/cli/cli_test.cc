@@ -52,6 +52,12 @@ TEST(Cli, UnknownSubcommand) {
   EXPECT_THAT(r.err, HasSubstr("frobnicate"));
 }
 
+TEST(Cli, UnknownOptionIsNamed) {
+  auto r = Cli({"--bootstrap-srv", "x:1", "version"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--bootstrap-srv"));
+}
+
 TEST(Cli, MissingRequiredOptionIsNamed) {
   auto r = Cli({"produce", "--count", "10"});
   EXPECT_EQ(r.code, 2);

@@ -38,7 +38,6 @@ Result<std::unique_ptr<Consumer>> Consumer::Create(const Config& config) {
 }
 
 Consumer::~Consumer() {
-  for (auto* m : batch_) rd_kafka_message_destroy(m);
   if (queue_ != nullptr) rd_kafka_queue_destroy(queue_);
   if (handle_) rd_kafka_consumer_close(handle_->get());
 }

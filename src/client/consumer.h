@@ -67,7 +67,7 @@ class Consumer {
   rd_kafka_queue_t* queue_ = nullptr;
   std::chrono::milliseconds request_timeout_{30000};
   std::map<std::pair<std::string, int32_t>, bool> at_end_;
-  std::vector<rd_kafka_message_t*> batch_;
+  std::vector<rd_kafka_message_t*> batch_;  // scratch for Poll; owns nothing between calls
 };
 
 }  // namespace brook::client
