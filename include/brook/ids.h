@@ -33,7 +33,30 @@ using Offset = StrongId<int64_t, struct OffsetTag>;
 using GenerationId = StrongId<int32_t, struct GenerationIdTag>;
 using MemberId = StrongId<std::string, struct MemberIdTag>;
 
+// A task is the unit of work and of state: one partition of one sub-topology, written
+// "<subtopology>_<partition>" as in Kafka Streams (e.g. "0_3"). Ordered by subtopology,
+// then partition.
+struct TaskId {
+  int32_t subtopology = 0;
+  int32_t partition = 0;
+  constexpr auto operator<=>(const TaskId&) const = default;
+  [[nodiscard]] std::string ToString() const {
+    return std::to_string(subtopology) + "_" + std::to_string(partition);
+  }
+  friend std::ostream& operator<<(std::ostream& os, const TaskId& t) {
+    return os << t.subtopology << '_' << t.partition;
+  }
+};
+
 }  // namespace brook
+
+template <>
+struct std::hash<brook::TaskId> {
+  size_t operator()(const brook::TaskId& t) const noexcept {
+    return std::hash<uint64_t>{}((static_cast<uint64_t>(static_cast<uint32_t>(t.subtopology)) << 32) |
+                                 static_cast<uint32_t>(t.partition));
+  }
+};
 
 template <typename T, typename Tag>
 struct std::hash<brook::StrongId<T, Tag>> {
