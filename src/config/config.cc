@@ -10,6 +10,17 @@
 namespace brook {
 namespace {
 
+// Variables of brook's scripts and test harness (scripts/, tests/), not config keys:
+// BROOK_TEST_*, BROOK_KAFKA_*, BROOK_FUZZ_*, BROOK_ROOT, BROOK_QUIET, ...
+bool IsToolingEnv(std::string_view name) {
+  for (std::string_view p : {"BROOK_TEST_", "BROOK_KAFKA_", "BROOK_FUZZ_", "BROOK_BENCH_",
+                             "BROOK_DEMO_"}) {
+    if (name.rfind(p, 0) == 0) return true;
+  }
+  return name == "BROOK_ROOT" || name == "BROOK_QUIET" || name == "BROOK_COMMON_SH" ||
+         name == "BROOK_APT_UPDATED";
+}
+
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
@@ -242,7 +253,7 @@ Result<Config> Config::Load(const ConfigSchema& schema, const ConfigSources& sou
     }
   }
   for (const auto& [name, value] : sources.env) {
-    if (name.rfind("BROOK_", 0) != 0) continue;
+    if (name.rfind("BROOK_", 0) != 0 || IsToolingEnv(name)) continue;
     auto key = KeyForEnv(schema, name);
     if (!key) {
       cfg.warnings_.push_back("ignoring environment variable " + name +

@@ -187,6 +187,11 @@ TEST(Config, UnknownBrookEnvVarIsAWarningNotAnError) {
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   ASSERT_EQ(c->warnings().size(), 1U);
   EXPECT_THAT(c->warnings()[0], HasSubstr("BROOK_SERVICE_HOST"));
+  // The scripts' own variables are not config and not warned about.
+  auto t = Config::Load(TestSchema(), {.env = {{"BROOK_TEST_BOOTSTRAP", "127.0.0.1:9092"},
+                                               {"BROOK_KAFKA_PORT", "9092"}}});
+  ASSERT_TRUE(t.ok());
+  EXPECT_TRUE(t->warnings().empty());
 }
 
 TEST(Config, MissingFileIsNotFound) {

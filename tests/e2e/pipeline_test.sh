@@ -17,7 +17,9 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
-brook() { "$BROOK" --bootstrap-server "$BS" --log-level warn "$@"; }
+# exec: a background `brook ... &` is then the brook process itself, so $! can be signalled.
+brook() { (exec "$BROOK" --bootstrap-server "$BS" --log-level warn "$@"); }
+brook_bg() { exec "$BROOK" --bootstrap-server "$BS" --log-level warn "$@"; }
 
 IN="e2e-in-$RUN"
 OUT="e2e-out-$RUN"
@@ -26,7 +28,7 @@ brook topics create --topic "$IN" --partitions 8
 brook topics create --topic "$OUT" --partitions 8
 
 # The pipe starts first and must pick up records as they are produced.
-brook pipe --from "$IN" --to "$OUT" --transform uppercase --idle-timeout-ms 8000 \
+brook_bg pipe --from "$IN" --to "$OUT" --transform uppercase --idle-timeout-ms 8000 \
   --progress-ms 0 > "$work/pipe.out" &
 pipe_pid=$!
 pids+=("$pipe_pid")
@@ -46,7 +48,7 @@ brook consume --topic "$IN" --until-end --format kv | cut -f1 | sort | uniq -c |
 cmp -s "$work/kin" "$work/kout" || fail "per-key record counts differ between input and output"
 
 # A consumer with no stop condition stops cleanly on SIGTERM (the Kubernetes stop signal).
-brook consume --topic "$OUT" --format none --count > "$work/term.out" &
+brook_bg consume --topic "$OUT" --format none --count > "$work/term.out" &
 term_pid=$!
 pids+=("$term_pid")
 sleep 3

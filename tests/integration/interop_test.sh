@@ -29,7 +29,7 @@ grep -q "PartitionCount: 4" "$work/describe" || fail "kafka-topics does not show
 echo "== 2. console consumer reads what brook wrote"
 "$KT" console-consumer --bootstrap-server "$BS" --topic "$T" --from-beginning \
   --max-messages 10000 --timeout-ms 60000 \
-  --property print.key=true --property key.separator=$'\t' > "$work/java.txt"
+  --formatter-property print.key=true --formatter-property key.separator=$'\t' > "$work/java.txt"
 brook consume --topic "$T" --until-end --format kv > "$work/brook.txt"
 [ "$(wc -l < "$work/java.txt")" -eq 10000 ] || fail "console consumer read $(wc -l < "$work/java.txt") records, want 10000"
 sort "$work/java.txt" > "$work/java.sorted"
@@ -40,10 +40,10 @@ cmp -s "$work/java.sorted" "$work/brook.sorted" || {
 }
 
 echo "== 3. consumer-perf counts brook's records"
-"$KT" consumer-perf --bootstrap-server "$BS" --topic "$T" --messages 10000 --timeout 60000 \
+"$KT" consumer-perf --bootstrap-server "$BS" --topic "$T" --num-records 10000 --timeout 60000 \
   | tee "$work/perf.txt"
-# CSV: start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, ...
-n=$(awk -F', *' 'NR == 2 { print $5 }' "$work/perf.txt")
+# CSV after a header (and possibly warnings): start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, ...
+n=$(awk -F', *' '/^[0-9]/ { print $5 }' "$work/perf.txt")
 [ "$n" = "10000" ] || fail "consumer-perf consumed '$n' records, want 10000"
 
 echo "== 4. Java's partitioner and brook's agree"
@@ -51,7 +51,7 @@ T2="it-interop-java-$RUN"
 brook topics create --topic "$T2" --partitions 4
 for i in $(seq 0 299); do printf 'key-%08d\tv%d\n' "$i" "$i"; done > "$work/keyed.txt"
 "$KT" console-producer --bootstrap-server "$BS" --topic "$T2" \
-  --property parse.key=true --property key.separator=$'\t' < "$work/keyed.txt"
+  --reader-property parse.key=true --reader-property key.separator=$'\t' < "$work/keyed.txt"
 brook consume --topic "$T2" --until-end --format full | awk -F'\t' '{ print $5 "\t" $2 }' \
   | sort -u > "$work/java-placement"
 brook consume --topic "$T" --until-end --format full | awk -F'\t' '{ print $5 "\t" $2 }' \
