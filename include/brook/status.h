@@ -126,7 +126,10 @@ class [[nodiscard]] Result {
 // BROOK_ASSIGN_OR_RETURN(auto x, ExprReturningResult()) binds x or returns the error.
 #define BROOK_ASSIGN_OR_RETURN(lhs, expr) \
   BROOK_ASSIGN_OR_RETURN_IMPL_(BROOK_CONCAT_(brook_result_, __LINE__), lhs, expr)
+// `lhs` is a declaration and `tmp` a name: neither can be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define BROOK_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                                 \
   if (!tmp.ok()) return tmp.status();                \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)

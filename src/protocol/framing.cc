@@ -35,7 +35,7 @@ Status DecodeResponseHeaderFor(Reader& reader, ApiKey api, std::string_view name
                                                std::to_string(version));
   }
   return DecodeInto(reader, *header_version, header)
-      .WithContext(std::string(name) + " v" + std::to_string(version) + " header");
+      .WithContext(std::string(name) + " v" + std::to_string(version));
 }
 
 Status ExpectEndOf(const Reader& reader, std::string_view name, int16_t version) {
