@@ -1,5 +1,7 @@
 #include "client/admin.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <thread>
@@ -133,7 +135,7 @@ Status Admin::CreateTopic(const NewTopic& topic) {
   if (!nt) return Status::InvalidArgument(what + ": " + err.data());
   for (const auto& [k, v] : topic.configs) {
     if (rd_kafka_NewTopic_set_config(nt.get(), k.c_str(), v.c_str()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return Status::InvalidArgument(what + ": bad topic config '" + k + "'");
+      return Status::InvalidArgument(fmt::format("{}: bad topic config '{}'", what, k));
     }
   }
   BROOK_ASSIGN_OR_RETURN(auto opts, Options(handle_->get(), RD_KAFKA_ADMIN_OP_CREATETOPICS,
