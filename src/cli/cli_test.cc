@@ -18,7 +18,7 @@ struct Run {
   std::string err;
 };
 
-Run Cli(std::vector<std::string> args, Environment env = {}) {
+Run Cli(const std::vector<std::string>& args, const Environment& env = {}) {
   std::ostringstream out;
   std::ostringstream err;
   const int code = RunCli(args, out, err, env);
