@@ -140,8 +140,9 @@ Result<int64_t> Reader::ReadVarlong(std::string_view field) {
     BROOK_RETURN_IF_ERROR(Need(field, 1));
     const uint8_t b = data_[pos_++];
     if (i == 9 && b > 0x01) {
-      return Error(field, "varlong at offset " + std::to_string(start) +
-                              ((b & 0x80) != 0 ? " is longer than 10 bytes" : " overflows 64 bits"));
+      return Error(field,
+                   "varlong at offset " + std::to_string(start) +
+                       ((b & 0x80) != 0 ? " is longer than 10 bytes" : " overflows 64 bits"));
     }
     raw |= static_cast<uint64_t>(b & 0x7f) << (7 * i);
     if ((b & 0x80) == 0) break;
@@ -158,8 +159,8 @@ Result<std::optional<size_t>> Reader::CheckLength(std::string_view field, int64_
                                                   bool nullable, size_t max, size_t unit) {
   if (length == -1) {
     if (nullable) return std::optional<size_t>();
-    return Error(field, "null at offset " + std::to_string(pos_) +
-                            " but the field is not nullable");
+    return Error(field,
+                 "null at offset " + std::to_string(pos_) + " but the field is not nullable");
   }
   if (length < 0) {
     return Error(field, "invalid length " + std::to_string(length) + " before offset " +
@@ -339,8 +340,12 @@ void Writer::WriteInt8(int8_t v) {
   Append(&b, 1);
 }
 
-void Writer::WriteInt16(int16_t v) { WriteUint16(static_cast<uint16_t>(v)); }
-void Writer::WriteInt32(int32_t v) { WriteUint32(static_cast<uint32_t>(v)); }
+void Writer::WriteInt16(int16_t v) {
+  WriteUint16(static_cast<uint16_t>(v));
+}
+void Writer::WriteInt32(int32_t v) {
+  WriteUint32(static_cast<uint32_t>(v));
+}
 
 void Writer::WriteInt64(int64_t v) {
   const auto u = static_cast<uint64_t>(v);
@@ -360,10 +365,18 @@ void Writer::WriteUint32(uint32_t v) {
   Append(b.data(), b.size());
 }
 
-void Writer::WriteFloat64(double v) { WriteInt64(std::bit_cast<int64_t>(v)); }
-void Writer::WriteBool(bool v) { WriteInt8(v ? 1 : 0); }
-void Writer::WriteUuid(const Uuid& v) { Append(v.data(), v.size()); }
-void Writer::WriteRaw(std::span<const uint8_t> bytes) { Append(bytes.data(), bytes.size()); }
+void Writer::WriteFloat64(double v) {
+  WriteInt64(std::bit_cast<int64_t>(v));
+}
+void Writer::WriteBool(bool v) {
+  WriteInt8(v ? 1 : 0);
+}
+void Writer::WriteUuid(const Uuid& v) {
+  Append(v.data(), v.size());
+}
+void Writer::WriteRaw(std::span<const uint8_t> bytes) {
+  Append(bytes.data(), bytes.size());
+}
 
 void Writer::WriteUnsignedVarint(uint32_t v) {
   std::array<uint8_t, 5> b{};
@@ -492,14 +505,30 @@ Status Writer::WriteCompactArrayLength(std::string_view field, std::optional<siz
 
 namespace internal {
 
-void PrintValue(std::ostream& os, int8_t v) { os << static_cast<int>(v); }
-void PrintValue(std::ostream& os, int16_t v) { os << v; }
-void PrintValue(std::ostream& os, int32_t v) { os << v; }
-void PrintValue(std::ostream& os, int64_t v) { os << v; }
-void PrintValue(std::ostream& os, uint16_t v) { os << v; }
-void PrintValue(std::ostream& os, uint32_t v) { os << v; }
-void PrintValue(std::ostream& os, double v) { os << v; }
-void PrintValue(std::ostream& os, bool v) { os << (v ? "true" : "false"); }
+void PrintValue(std::ostream& os, int8_t v) {
+  os << static_cast<int>(v);
+}
+void PrintValue(std::ostream& os, int16_t v) {
+  os << v;
+}
+void PrintValue(std::ostream& os, int32_t v) {
+  os << v;
+}
+void PrintValue(std::ostream& os, int64_t v) {
+  os << v;
+}
+void PrintValue(std::ostream& os, uint16_t v) {
+  os << v;
+}
+void PrintValue(std::ostream& os, uint32_t v) {
+  os << v;
+}
+void PrintValue(std::ostream& os, double v) {
+  os << v;
+}
+void PrintValue(std::ostream& os, bool v) {
+  os << (v ? "true" : "false");
+}
 
 namespace {
 void PrintHex(std::ostream& os, std::span<const uint8_t> bytes) {
@@ -508,7 +537,9 @@ void PrintHex(std::ostream& os, std::span<const uint8_t> bytes) {
 }
 }  // namespace
 
-void PrintValue(std::ostream& os, const Uuid& v) { PrintHex(os, v); }
+void PrintValue(std::ostream& os, const Uuid& v) {
+  PrintHex(os, v);
+}
 
 void PrintValue(std::ostream& os, const std::string& v) {
   os << '"';

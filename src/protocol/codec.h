@@ -140,8 +140,8 @@ class Reader {
  private:
   Status Need(std::string_view field, size_t n) const;
   // unit 0: length counts bytes; unit > 0: length counts elements of at least unit bytes.
-  Result<std::optional<size_t>> CheckLength(std::string_view field, int64_t length,
-                                            bool nullable, size_t max, size_t unit);
+  Result<std::optional<size_t>> CheckLength(std::string_view field, int64_t length, bool nullable,
+                                            size_t max, size_t unit);
   std::string TakeString(size_t n);
   Bytes TakeBytes(size_t n);
   Status EnterTaggedField(std::string_view field, size_t size, size_t* saved_end);

@@ -19,7 +19,9 @@ namespace {
 std::atomic<size_t> g_largest_allocation{0};
 }  // namespace
 
-void* operator new(size_t n) {
+// noinline: once inlined into a caller, gcc -O2 sees free() on a pointer from operator new
+// and warns (-Wmismatched-new-delete), although the pair is consistent.
+[[gnu::noinline]] void* operator new(size_t n) {
   size_t seen = g_largest_allocation.load(std::memory_order_relaxed);
   while (n > seen && !g_largest_allocation.compare_exchange_weak(seen, n)) {
   }
@@ -27,8 +29,10 @@ void* operator new(size_t n) {
   if (p == nullptr) throw std::bad_alloc();
   return p;
 }
-void operator delete(void* p) noexcept { std::free(p); }  // NOLINT(cppcoreguidelines-no-malloc)
-void operator delete(void* p, size_t /*n*/) noexcept {
+[[gnu::noinline]] void operator delete(void* p) noexcept {
+  std::free(p);  // NOLINT(cppcoreguidelines-no-malloc)
+}
+[[gnu::noinline]] void operator delete(void* p, size_t /*n*/) noexcept {
   std::free(p);  // NOLINT(cppcoreguidelines-no-malloc)
 }
 
@@ -65,8 +69,7 @@ TEST(ProtocolCodec, FixedWidthIntegersAreBigEndian) {
   w.WriteUint16(0xfffe);
   w.WriteUint32(0x80000001U);
   w.WriteBool(true);
-  EXPECT_EQ(ToHex(out),
-            "fe 12 34 ff ff ff fe 01 02 03 04 05 06 07 08 ff fe 80 00 00 01 01");
+  EXPECT_EQ(ToHex(out), "fe 12 34 ff ff ff fe 01 02 03 04 05 06 07 08 ff fe 80 00 00 01 01");
 
   Reader r(out);
   EXPECT_EQ(Ok(r.ReadInt8("a")), -2);
@@ -86,8 +89,7 @@ TEST(ProtocolCodec, Float64UuidAndBool) {
   Uuid u{};
   for (size_t i = 0; i < u.size(); ++i) u[i] = static_cast<uint8_t>(i);
   w.WriteUuid(u);
-  EXPECT_EQ(ToHex(out),
-            "3f f8 00 00 00 00 00 00 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f");
+  EXPECT_EQ(ToHex(out), "3f f8 00 00 00 00 00 00 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f");
   Reader r(out);
   EXPECT_EQ(Ok(r.ReadFloat64("f")), 1.5);
   EXPECT_EQ(Ok(r.ReadUuid("u")), u);
@@ -185,8 +187,7 @@ TEST(ProtocolCodec, ZigzagVarintAndVarlong) {
   }
   const Bytes eleven = Hex("80 80 80 80 80 80 80 80 80 80 01");
   Reader r(eleven);
-  EXPECT_EQ(ErrorOf(r.ReadVarlong("ts")),
-            "field ts: varlong at offset 0 is longer than 10 bytes");
+  EXPECT_EQ(ErrorOf(r.ReadVarlong("ts")), "field ts: varlong at offset 0 is longer than 10 bytes");
   const Bytes overflow = Hex("ff ff ff ff ff ff ff ff ff 03");
   Reader r2(overflow);
   EXPECT_EQ(ErrorOf(r2.ReadVarlong("ts")), "field ts: varlong at offset 0 overflows 64 bits");
@@ -303,8 +304,7 @@ TEST(ProtocolCodec, HugeDeclaredLengthsFailFastWithoutAllocating) {
        [](Reader& r) { return r.ReadCompactBytes("b").status(); }},
       {"compact bytes length 2^32-2", "ff ff ff ff 0f 00",
        [](Reader& r) { return r.ReadCompactNullableBytes("b").status(); }},
-      {"string length 0x7fff", "7f ff 00",
-       [](Reader& r) { return r.ReadString("s").status(); }},
+      {"string length 0x7fff", "7f ff 00", [](Reader& r) { return r.ReadString("s").status(); }},
       {"tagged field count 2^31", "80 80 80 80 08 00",
        [](Reader& r) { return r.SkipTaggedFields(); }},
   };
@@ -318,11 +318,11 @@ TEST(ProtocolCodec, HugeDeclaredLengthsFailFastWithoutAllocating) {
   }
 
   // The same through a whole message: JoinGroupResponse v5 claiming 0x7fffffff members.
-  const Bytes join = Hex(
-      "00000000 0000 00000001"  // throttle_time_ms, error_code, generation_id
-      "0000 0000 0000"          // protocol_name, leader, member_id (empty)
-      "7fffffff"                // members: count
-      "0000");                  // ... and two bytes of data
+  const Bytes join =
+      Hex("00000000 0000 00000001"  // throttle_time_ms, error_code, generation_id
+          "0000 0000 0000"          // protocol_name, leader, member_id (empty)
+          "7fffffff"                // members: count
+          "0000");                  // ... and two bytes of data
   g_largest_allocation = 0;
   const Result<JoinGroupResponse> decoded = DecodeMessage<JoinGroupResponse>(join, 5);
   EXPECT_EQ(ErrorOf(decoded),
@@ -398,7 +398,8 @@ TEST(ProtocolCodec, WriterAppendsToStringAndTruncates) {
   Writer w(&out);
   w.WriteInt16(0x6364);
   ASSERT_TRUE(w.WriteCompactString("s", "e").ok());
-  EXPECT_EQ(out, std::string("abcd\x02" "e"));
+  EXPECT_EQ(out, std::string("abcd\x02"
+                             "e"));
   EXPECT_EQ(w.size(), 6U);
   w.Truncate(2);
   EXPECT_EQ(out, "ab");

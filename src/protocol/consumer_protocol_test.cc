@@ -14,12 +14,12 @@ using test::Hex;
 using test::ToHex;
 
 TEST(ProtocolConsumer, SubscriptionV0) {
-  const Bytes v0 = Hex(
-      "0000"            // version 0
-      "00000002"        // topics: 2
-      "0001 61"         //   "a"
-      "0001 62"         //   "b"
-      "ffffffff");      // user_data null
+  const Bytes v0 =
+      Hex("0000"        // version 0
+          "00000002"    // topics: 2
+          "0001 61"     //   "a"
+          "0001 62"     //   "b"
+          "ffffffff");  // user_data null
   const auto decoded = DecodeConsumerProtocolSubscription(v0);
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_EQ(decoded->version, 0);
@@ -34,13 +34,13 @@ TEST(ProtocolConsumer, SubscriptionV0) {
 }
 
 const char* const kSubscriptionV3Body =
-    "00000001 0001 74"      // topics: ["t"]
-    "00000002 0a0b"         // user_data 0a 0b
-    "00000001"              // owned_partitions: 1 (v1+)
-    "0001 74"               //   topic "t"
+    "00000001 0001 74"            // topics: ["t"]
+    "00000002 0a0b"               // user_data 0a 0b
+    "00000001"                    // owned_partitions: 1 (v1+)
+    "0001 74"                     //   topic "t"
     "00000002 00000000 00000001"  // partitions [0, 1]
-    "00000004"              // generation_id 4 (v2+)
-    "0002 7231";            // rack_id "r1" (v3+)
+    "00000004"                    // generation_id 4 (v2+)
+    "0002 7231";                  // rack_id "r1" (v3+)
 
 TEST(ProtocolConsumer, SubscriptionV3) {
   const Bytes v3 = Hex(std::string("0003") + kSubscriptionV3Body);
@@ -107,12 +107,12 @@ TEST(ProtocolConsumer, BadVersionsAndTruncation) {
 }
 
 TEST(ProtocolConsumer, AssignmentV0) {
-  const Bytes v0 = Hex(
-      "0000"                     // version
-      "00000001"                 // assigned_partitions: 1
-      "0001 74"                  //   topic "t"
-      "00000001 00000002"        //   partitions [2]
-      "ffffffff");               // user_data null
+  const Bytes v0 =
+      Hex("0000"               // version
+          "00000001"           // assigned_partitions: 1
+          "0001 74"            //   topic "t"
+          "00000001 00000002"  //   partitions [2]
+          "ffffffff");         // user_data null
   const auto decoded = DecodeConsumerProtocolAssignment(v0);
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   ASSERT_EQ(decoded->message.assigned_partitions.size(), 1U);

@@ -27,12 +27,11 @@ Status FinishFrame(Bytes& out, size_t start) {
   return Status::Ok();
 }
 
-Status DecodeResponseHeaderFor(Reader& reader, ApiKey api, std::string_view name,
-                               int16_t version, ResponseHeader& header) {
+Status DecodeResponseHeaderFor(Reader& reader, ApiKey api, std::string_view name, int16_t version,
+                               ResponseHeader& header) {
   Result<int16_t> header_version = ResponseHeaderVersion(api, version);
   if (!header_version.ok()) {
-    return header_version.status().WithContext(std::string(name) + " v" +
-                                               std::to_string(version));
+    return header_version.status().WithContext(std::string(name) + " v" + std::to_string(version));
   }
   return DecodeInto(reader, *header_version, header)
       .WithContext(std::string(name) + " v" + std::to_string(version));

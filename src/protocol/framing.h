@@ -78,8 +78,8 @@ namespace internal {
 size_t BeginFrame(Bytes& out);
 // Fills in the size of the frame that starts at start.
 Status FinishFrame(Bytes& out, size_t start);
-Status DecodeResponseHeaderFor(Reader& reader, ApiKey api, std::string_view name,
-                               int16_t version, ResponseHeader& header);
+Status DecodeResponseHeaderFor(Reader& reader, ApiKey api, std::string_view name, int16_t version,
+                               ResponseHeader& header);
 Status ExpectEndOf(const Reader& reader, std::string_view name, int16_t version);
 Status CheckRequestHeaderFor(const RequestHeader& header, ApiKey api, std::string_view name);
 // The request header version for the API key and version in the first four payload bytes.
@@ -90,8 +90,8 @@ Result<ResponseFrame<T>> DecodeResponseAt(int16_t version, std::span<const uint8
   Reader reader(payload);
   ResponseFrame<T> frame;
   frame.version = version;
-  BROOK_RETURN_IF_ERROR(DecodeResponseHeaderFor(reader, T::kApiKey, T::kName, version,
-                                                frame.header));
+  BROOK_RETURN_IF_ERROR(
+      DecodeResponseHeaderFor(reader, T::kApiKey, T::kName, version, frame.header));
   BROOK_RETURN_IF_ERROR(DecodeInto(reader, version, frame.body));
   BROOK_RETURN_IF_ERROR(ExpectEndOf(reader, T::kName, version));
   return frame;

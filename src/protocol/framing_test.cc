@@ -6,6 +6,7 @@
 #include <tuple>
 #include <vector>
 
+#include "protocol/consumer_protocol.h"
 #include "protocol/error_codes.h"
 #include "protocol/messages_testing.h"
 #include "protocol/test_util.h"
@@ -27,16 +28,16 @@ TEST(ProtocolFraming, HeartbeatRequestFramesV0AndV4) {
   const HeartbeatRequest hb{.group_id = "g1", .generation_id = 5, .member_id = "m"};
   const Result<Bytes> v0 = EncodeRequest(hb, 0, 7, std::string("c"));
   ASSERT_TRUE(v0.ok()) << v0.status().ToString();
-  EXPECT_EQ(ToHex(*v0), ToHex(Hex("00000016"             // size 22
-                                  "000c 0000 00000007"   // header v1: api 12, v0, corr 7
-                                  "0001 63"              //   client_id "c"
+  EXPECT_EQ(ToHex(*v0), ToHex(Hex("00000016"            // size 22
+                                  "000c 0000 00000007"  // header v1: api 12, v0, corr 7
+                                  "0001 63"             //   client_id "c"
                                   "0002 6731 00000005 0001 6d")));
   const Result<Bytes> v4 = EncodeRequest(hb, 4, 7, std::string("c"));
   ASSERT_TRUE(v4.ok()) << v4.status().ToString();
-  EXPECT_EQ(ToHex(*v4), ToHex(Hex("00000017"             // size 23
-                                  "000c 0004 00000007"   // header v2
-                                  "0001 63"              //   client_id stays classic
-                                  "00"                   //   header tagged fields
+  EXPECT_EQ(ToHex(*v4), ToHex(Hex("00000017"            // size 23
+                                  "000c 0004 00000007"  // header v2
+                                  "0001 63"             //   client_id stays classic
+                                  "00"                  //   header tagged fields
                                   "03 6731 00000005 02 6d 00 00")));
 
   const Result<RequestFrame<HeartbeatRequest>> decoded =
@@ -64,11 +65,11 @@ TEST(ProtocolFraming, HeartbeatRequestFramesV0AndV4) {
 }
 
 TEST(ProtocolFraming, ApiVersionsResponseUsesHeaderV0EvenWhenFlexible) {
-  const Bytes payload = Hex(
-      "00000007"      // response header v0: correlation id only, no tagged fields
-      "0000"          // error_code
-      "01"            // api_keys: empty compact array
-      "00000000 00"); // throttle_time_ms, tagged fields
+  const Bytes payload =
+      Hex("00000007"       // response header v0: correlation id only, no tagged fields
+          "0000"           // error_code
+          "01"             // api_keys: empty compact array
+          "00000000 00");  // throttle_time_ms, tagged fields
   const auto frame = DecodeResponse<ApiVersionsResponse>(3, payload, 7);
   ASSERT_TRUE(frame.ok()) << frame.status().ToString();
   EXPECT_EQ(frame->version, 3);
@@ -80,11 +81,11 @@ TEST(ProtocolFraming, ApiVersionsResponseUsesHeaderV0EvenWhenFlexible) {
 
 TEST(ProtocolFraming, ApiVersionsFallsBackToV0ForUnsupportedVersion) {
   // The broker did not support ApiVersions v4 and answered in v0 form.
-  const Bytes payload = Hex(
-      "00000007"           // header
-      "0023"               // error_code 35 UNSUPPORTED_VERSION
-      "00000001"           // api_keys: 1 (int32 count: v0)
-      "0012 0000 0003");   //   ApiVersions 0-3
+  const Bytes payload =
+      Hex("00000007"          // header
+          "0023"              // error_code 35 UNSUPPORTED_VERSION
+          "00000001"          // api_keys: 1 (int32 count: v0)
+          "0012 0000 0003");  //   ApiVersions 0-3
   const auto frame = DecodeResponse<ApiVersionsResponse>(4, payload);
   ASSERT_TRUE(frame.ok()) << frame.status().ToString();
   EXPECT_EQ(frame->version, 0);
@@ -99,28 +100,28 @@ TEST(ProtocolFraming, ApiVersionsFallsBackToV0ForUnsupportedVersion) {
 }
 
 TEST(ProtocolFraming, ResponseHeaderV1SkipsUnknownTags) {
-  const Bytes payload = Hex(
-      "00000009"       // correlation id
-      "01 05 01 ff"    // header tagged fields: unknown tag 5
-      "00000000 0000"  // HeartbeatResponse v4: throttle, error
-      "00");
+  const Bytes payload =
+      Hex("00000009"       // correlation id
+          "01 05 01 ff"    // header tagged fields: unknown tag 5
+          "00000000 0000"  // HeartbeatResponse v4: throttle, error
+          "00");
   const auto frame = DecodeResponse<HeartbeatResponse>(4, payload);
   ASSERT_TRUE(frame.ok()) << frame.status().ToString();
   EXPECT_EQ(frame->header.correlation_id, 9);
 }
 
 TEST(ProtocolFraming, ErrorsNameMessageFieldAndOffset) {
-  const Bytes payload = Hex(
-      "00000009 00"          // header v1                       offsets 0-4
-      "00000000 0000"        // throttle_time_ms, error_code         5-10
-      "00000001"             // generation_id                       11-14
-      "00 01 01 01"          // protocol_type null, protocol_name "", leader "", member_id ""
-      "04"                   // members: 3                             19
-      "01 00 01 00"          // members[0]: "", null, empty metadata, no tags
-      "01 00 01 00"          // members[1]
-      "01 00"                // members[2]: member_id, group_instance_id
-      "81 08"                //   metadata: 1024 bytes (uvarint 1025) 30-31
-      "000102030405060708090a0b");  // ... but only 12 of them
+  const Bytes payload =
+      Hex("00000009 00"    // header v1                       offsets 0-4
+          "00000000 0000"  // throttle_time_ms, error_code         5-10
+          "00000001"       // generation_id                       11-14
+          "00 01 01 01"    // protocol_type null, protocol_name "", leader "", member_id ""
+          "04"             // members: 3                             19
+          "01 00 01 00"    // members[0]: "", null, empty metadata, no tags
+          "01 00 01 00"    // members[1]
+          "01 00"          // members[2]: member_id, group_instance_id
+          "81 08"          //   metadata: 1024 bytes (uvarint 1025) 30-31
+          "000102030405060708090a0b");  // ... but only 12 of them
   EXPECT_EQ(DecodeResponse<JoinGroupResponse>(7, payload).status().message(),
             "JoinGroupResponse v7: field members[2].metadata: need 1024 bytes at offset 32, "
             "have 12");
@@ -130,9 +131,8 @@ TEST(ProtocolFraming, ErrorsNameMessageFieldAndOffset) {
             "offset 0, have 2");
   EXPECT_EQ(DecodeResponse<HeartbeatResponse>(0, Hex("00000001 0000 abcdef")).status().message(),
             "HeartbeatResponse v0: 3 trailing bytes at offset 6");
-  EXPECT_EQ(
-      DecodeResponse<HeartbeatResponse>(0, Hex("00000001 0000"), 2).status().message(),
-      "HeartbeatResponse v0: correlation id 1 does not match the request's 2");
+  EXPECT_EQ(DecodeResponse<HeartbeatResponse>(0, Hex("00000001 0000"), 2).status().message(),
+            "HeartbeatResponse v0: correlation id 1 does not match the request's 2");
   EXPECT_EQ(Hex("00000001 0000").size(), 6U);
   const Result<int32_t> corr = PeekCorrelationId(Hex("0000002a 00"));
   ASSERT_TRUE(corr.ok());
@@ -146,7 +146,9 @@ void FrameRoundTrip() {
   for (int16_t v = T::kMinVersion; v <= T::kMaxVersion; ++v) {
     SCOPED_TRACE(std::string(T::kName) + " v" + std::to_string(v));
     const T body = Sample<T>(v, SampleKind::kFull);
-    constexpr bool kIsRequest = requires { typename T::Response; };
+    constexpr bool kIsRequest = requires {
+      typename T::Response;
+    };
     Result<Bytes> frame = Status::Internal("unset");
     if constexpr (kIsRequest) {
       frame = EncodeRequest(body, v, 1000 + v, std::string("brook-test"));
@@ -178,14 +180,49 @@ TEST(ProtocolFraming, EveryMessageRoundTripsThroughAFrame) {
              std::tuple_cat(RequestTypes{}, ResponseTypes{}));
 }
 
+// The example in README.md.
+Status ReadmeExample(Bytes* sent, int16_t* error_code) {
+  JoinGroupRequest join{.group_id = "app",
+                        .session_timeout_ms = 45000,
+                        .rebalance_timeout_ms = 300000,
+                        .protocol_type = "consumer"};
+  BROOK_ASSIGN_OR_RETURN(Bytes sub, EncodeConsumerProtocolSubscription({.topics = {"in"}}));
+  join.protocols.push_back({.name = "brook", .metadata = std::move(sub)});
+  BROOK_ASSIGN_OR_RETURN(Bytes frame, EncodeRequest(join, /*version=*/9, /*correlation_id=*/42,
+                                                    std::string("brook")));  // size-prefixed
+  *sent = frame;
+  // A broker's answer: MEMBER_ID_REQUIRED with the member id to rejoin with.
+  BROOK_ASSIGN_OR_RETURN(
+      Bytes answer,
+      EncodeResponse(42, 9, JoinGroupResponse{.error_code = 79, .member_id = "brook-1"}));
+  const std::span<const uint8_t> payload = std::span<const uint8_t>(answer).subspan(4);
+  BROOK_ASSIGN_OR_RETURN(auto resp, DecodeResponse<JoinGroupResponse>(9, payload, 42));
+  if (resp.body.error_code == ErrorCode::kMemberIdRequired) *error_code = resp.body.error_code;
+  return Status::Ok();
+}
+
+TEST(ProtocolFraming, ReadmeExample) {
+  Bytes sent;
+  int16_t error_code = 0;
+  const Status s = ReadmeExample(&sent, &error_code);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(error_code, 79);
+  const auto request = DecodeRequest<JoinGroupRequest>(Payload(sent));
+  ASSERT_TRUE(request.ok()) << request.status().ToString();
+  ASSERT_EQ(request->body.protocols.size(), 1U);
+  const auto sub = DecodeConsumerProtocolSubscription(request->body.protocols[0].metadata);
+  ASSERT_TRUE(sub.ok()) << sub.status().ToString();
+  EXPECT_EQ(sub->version, 3);
+  EXPECT_EQ(sub->message.topics, std::vector<std::string>{"in"});
+}
+
 TEST(ProtocolVersions, HeaderVersions) {
   const struct {
     ApiKey api;
     int16_t first_flexible;
-  } apis[] = {{ApiKey::kOffsetCommit, 8},    {ApiKey::kOffsetFetch, 6},
-              {ApiKey::kFindCoordinator, 3}, {ApiKey::kJoinGroup, 6},
-              {ApiKey::kHeartbeat, 4},       {ApiKey::kLeaveGroup, 4},
-              {ApiKey::kSyncGroup, 4},       {ApiKey::kApiVersions, 3}};
+  } apis[] = {{ApiKey::kOffsetCommit, 8}, {ApiKey::kOffsetFetch, 6}, {ApiKey::kFindCoordinator, 3},
+              {ApiKey::kJoinGroup, 6},    {ApiKey::kHeartbeat, 4},   {ApiKey::kLeaveGroup, 4},
+              {ApiKey::kSyncGroup, 4},    {ApiKey::kApiVersions, 3}};
   ASSERT_EQ(std::size(apis), kApis.size());
   for (const auto& a : apis) {
     for (int16_t v = 0; v <= 12; ++v) {

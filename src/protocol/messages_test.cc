@@ -48,9 +48,8 @@ void CheckRoundTrip(int16_t version, SampleKind kind) {
     const Result<T> cut = DecodeMessage<T>(prefix, version);
     ASSERT_FALSE(cut.ok()) << "prefix of " << n << " of " << bytes.size() << " bytes decoded";
     EXPECT_EQ(cut.status().code(), StatusCode::kCorruption);
-    EXPECT_EQ(cut.status().message().rfind(std::string(T::kName) + " v" +
-                                               std::to_string(version) + ": ",
-                                           0),
+    EXPECT_EQ(cut.status().message().rfind(
+                  std::string(T::kName) + " v" + std::to_string(version) + ": ", 0),
               0U)
         << cut.status().message();
   }
@@ -110,7 +109,8 @@ std::vector<Case> AllCases() {
 }
 
 // One test per case, registered at start-up so that ctest lists them by name
-// (ProtocolRoundTrip.JoinGroupRequest_v5_full).
+// (ProtocolRoundTrip.JoinGroupRequest_v5_full). Static registration is what gtest's own
+// TEST() does; an exception here would be a bug in the test itself.
 class ProtocolRoundTrip : public ::testing::Test {
  public:
   explicit ProtocolRoundTrip(std::function<void()> run) : run_(std::move(run)) {}
@@ -120,12 +120,11 @@ class ProtocolRoundTrip : public ::testing::Test {
   std::function<void()> run_;
 };
 
-[[maybe_unused]] const bool kRegistered = [] {
+[[maybe_unused]] const bool kRegistered = [] {  // NOLINT(cert-err58-cpp)
   for (Case& c : AllCases()) {
-    ::testing::RegisterTest("ProtocolRoundTrip", c.name.c_str(), nullptr, nullptr, __FILE__,
-                            __LINE__, [run = std::move(c.run)]() -> ::testing::Test* {
-                              return new ProtocolRoundTrip(run);
-                            });
+    ::testing::RegisterTest(
+        "ProtocolRoundTrip", c.name.c_str(), nullptr, nullptr, __FILE__, __LINE__,
+        [run = std::move(c.run)]() -> ::testing::Test* { return new ProtocolRoundTrip(run); });
   }
   return true;
 }();
@@ -146,8 +145,9 @@ void ExpectFullSamplesAreNotDefault() {
 }
 
 TEST(ProtocolMessages, FullSamplesCarryNonDefaultValues) {
-  std::apply([](const auto&... m) { (ExpectFullSamplesAreNotDefault<std::decay_t<decltype(m)>>(), ...); },
-             std::tuple_cat(RequestTypes{}, ResponseTypes{}, DataTypes{}));
+  std::apply(
+      [](const auto&... m) { (ExpectFullSamplesAreNotDefault<std::decay_t<decltype(m)>>(), ...); },
+      std::tuple_cat(RequestTypes{}, ResponseTypes{}, DataTypes{}));
 }
 
 TEST(ProtocolMessages, UnsupportedVersionsAreRejected) {

@@ -4,7 +4,7 @@
 // (consumer_protocol.h). Thread-safety: see the individual headers (all values/pure).
 #pragma once
 
-#include "protocol/codec.h"             // IWYU pragma: export
+#include "protocol/codec.h"              // IWYU pragma: export
 #include "protocol/consumer_protocol.h"  // IWYU pragma: export
 #include "protocol/error_codes.h"        // IWYU pragma: export
 #include "protocol/framing.h"            // IWYU pragma: export

@@ -75,10 +75,10 @@ Result<int16_t> PickVersion(ApiKey api, VersionRange ours, const ApiVersionsResp
     const int16_t low = std::max(ours.min, entry.min_version);
     const int16_t high = std::min(ours.max, entry.max_version);
     if (low > high) {
-      return Status::FailedPrecondition(
-          "no common version for " + ApiLabel(api) + ": brook supports " +
-          RangeText(ours.min, ours.max) + ", the broker supports " +
-          RangeText(entry.min_version, entry.max_version));
+      return Status::FailedPrecondition("no common version for " + ApiLabel(api) +
+                                        ": brook supports " + RangeText(ours.min, ours.max) +
+                                        ", the broker supports " +
+                                        RangeText(entry.min_version, entry.max_version));
     }
     return high;
   }

@@ -12,7 +12,9 @@
 # <build-dir>/artifacts/ (reproduce: <build-dir>/response_fuzzer <crash-file>).
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+script=${BASH_SOURCE[0]}
+[[ "$script" == */* ]] || script=./$script
+here=$(cd "${script%/*}" && pwd)
 build=${1:?usage: run-fuzz.sh <build-dir>}
 seconds=${BROOK_FUZZ_SECONDS:-20}
 jobs=${BROOK_FUZZ_JOBS:-2}
@@ -63,6 +65,16 @@ artifacts=$build/artifacts
 rm -rf "$seeds"
 mkdir -p "$corpus" "$seeds" "$artifacts"
 
+# libFuzzer only ever adds files to the corpus; keep it minimal so warm runs stay short.
+if (($(find "$corpus" -type f | wc -l) > 2000)); then
+  rm -rf "$corpus.min"
+  mkdir -p "$corpus.min"
+  if "$build/response_fuzzer" -merge=1 "$corpus.min" "$corpus" >"$build/merge.log" 2>&1; then
+    rm -rf "$corpus"
+    mv "$corpus.min" "$corpus"
+  fi
+fi
+
 set +e
 BROOK_FUZZ_SEED_DIR=$seeds "$build/response_fuzzer" \
   -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
@@ -76,6 +88,7 @@ if [[ $rc -ne 0 ]]; then
   echo "FAIL: fuzzer exited with $rc (log: $build/fuzz.log, inputs: $artifacts)"
   exit 1
 fi
-grep -E '^(INFO: seed corpus|#[0-9]+ +(INITED|DONE))|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb|new_units_added)' \
-  "$build/fuzz.log" || true
+summary='^(INFO: seed corpus|#[0-9]+[[:space:]]+(INITED|DONE))'
+summary+='|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb|new_units_added)'
+grep -E "$summary" "$build/fuzz.log" || true
 echo "PASS: no crashes in $seconds s (corpus: $(find "$corpus" -type f | wc -l) files)"

@@ -1123,8 +1123,9 @@ def main():
         if clang_format:
             # Cosmetic only: the code compiles the same either way.
             style_anchor = os.path.join(os.path.abspath(args.schema_dir), "..", name)
-            proc = subprocess.run([clang_format, "--style=file", f"--assume-filename={style_anchor}"],
-                                  input=text, capture_output=True, text=True, check=False)
+            proc = subprocess.run(
+                [clang_format, "--style=file", f"--assume-filename={style_anchor}"],
+                input=text, capture_output=True, text=True, check=False)
             if proc.returncode == 0:
                 text = proc.stdout
         write_if_changed(os.path.join(out, name), text)
