@@ -16,13 +16,6 @@ int32_t ReadBigEndian32(const uint8_t* p) {
                               (static_cast<uint32_t>(p[2]) << 8) | static_cast<uint32_t>(p[3]));
 }
 
-void AppendBigEndian32(std::vector<uint8_t>& out, uint32_t v) {
-  out.push_back(static_cast<uint8_t>(v >> 24));
-  out.push_back(static_cast<uint8_t>(v >> 16));
-  out.push_back(static_cast<uint8_t>(v >> 8));
-  out.push_back(static_cast<uint8_t>(v));
-}
-
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kMaxUpfrontReserve = 1024 * 1024;
 
@@ -55,31 +48,34 @@ Status KafkaConnection::Connect(const Endpoint& endpoint) {
   return Status::Ok();
 }
 
-Status KafkaConnection::Send(std::vector<uint8_t> request, Clock::duration timeout,
+Status KafkaConnection::Send(std::vector<uint8_t> frame, Clock::duration timeout,
                              Callback callback) {
   if (state_ == State::kDisconnected) {
     return Status::FailedPrecondition("not connected to " + endpoint_.ToString());
   }
-  if (request.size() < 8) {
-    return Status::InvalidArgument("request of " + std::to_string(request.size()) +
+  if (frame.size() < 12) {
+    return Status::InvalidArgument("request frame of " + std::to_string(frame.size()) +
                                    " bytes has no header");
   }
-  const int32_t id = ReadBigEndian32(request.data() + 4);
+  const int32_t size = ReadBigEndian32(frame.data());
+  if (size < 0 || static_cast<size_t>(size) != frame.size() - 4) {
+    return Status::InvalidArgument("request frame size prefix " + std::to_string(size) +
+                                   " does not match its " + std::to_string(frame.size() - 4) +
+                                   " payload bytes");
+  }
+  const int32_t id = ReadBigEndian32(frame.data() + 8);
   if (id != next_correlation_id_) {
     return Status::InvalidArgument("request carries correlation id " + std::to_string(id) +
                                    ", expected " + std::to_string(next_correlation_id_));
   }
-  if (request.size() > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
-    return Status::InvalidArgument("request too large");
-  }
   next_correlation_id_ =
       next_correlation_id_ == std::numeric_limits<int32_t>::max() ? 1 : next_correlation_id_ + 1;
   if (out_pos_ == out_.size()) {
-    out_.clear();
+    out_ = std::move(frame);
     out_pos_ = 0;
+  } else {
+    out_.insert(out_.end(), frame.begin(), frame.end());
   }
-  AppendBigEndian32(out_, static_cast<uint32_t>(request.size()));
-  out_.insert(out_.end(), request.begin(), request.end());
   pending_[id] = Pending{Clock::now() + timeout, std::move(callback)};
   return Status::Ok();
 }

@@ -53,11 +53,12 @@ class KafkaConnection {
   // The correlation id the next Send() must carry in its request header.
   [[nodiscard]] int32_t NextCorrelationId() const { return next_correlation_id_; }
 
-  // Queues `request` (a complete request: header + body, without the size prefix; its
-  // correlation id must be NextCorrelationId()). `expect_response` false is for requests
-  // the broker does not answer (none in the group protocol; kept for completeness).
-  // Errors: FailedPrecondition when disconnected or the id does not match.
-  [[nodiscard]] Status Send(std::vector<uint8_t> request, Clock::duration timeout,
+  // Queues `frame`: a whole request frame as protocol::EncodeRequest makes it (4-byte size
+  // prefix, header, body); its correlation id must be NextCorrelationId(). The callback gets
+  // the response payload (response header + body, without the size prefix).
+  // Errors: FailedPrecondition when disconnected, InvalidArgument for a malformed frame or a
+  // correlation id other than NextCorrelationId().
+  [[nodiscard]] Status Send(std::vector<uint8_t> frame, Clock::duration timeout,
                             Callback callback);
 
   // Waits up to `max_wait` for I/O, then reads/writes what it can, completes connects,

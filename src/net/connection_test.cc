@@ -25,11 +25,13 @@ void Put32(Bytes& b, int32_t v) {
   for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<uint8_t>(u >> s));
 }
 
-// A request "header": api key 18, version 0, correlation id, then `extra` bytes.
-Bytes Request(int32_t correlation_id, uint8_t extra = 0) {
-  Bytes b{0, 18, 0, 0};
+// A request frame: size, api key 18, version 0, correlation id, then one more byte.
+Bytes Request(int32_t correlation_id) {
+  Bytes b;
+  Put32(b, 9);
+  b.insert(b.end(), {0, 18, 0, 0});
   Put32(b, correlation_id);
-  b.push_back(extra);
+  b.push_back(0);
   return b;
 }
 
@@ -292,6 +294,10 @@ TEST(KafkaConnection, SendChecksStateAndCorrelationId) {
   EXPECT_EQ(c.Send(Request(c.NextCorrelationId() + 5), std::chrono::seconds(1), nullptr).code(),
             StatusCode::kInvalidArgument);
   EXPECT_EQ(c.Send(Bytes{1, 2, 3}, std::chrono::seconds(1), nullptr).code(),
+            StatusCode::kInvalidArgument);
+  Bytes bad_size = Request(c.NextCorrelationId());
+  bad_size[3] = 50;
+  EXPECT_EQ(c.Send(bad_size, std::chrono::seconds(1), nullptr).code(),
             StatusCode::kInvalidArgument);
 }
 
