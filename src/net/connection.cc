@@ -16,8 +16,8 @@ int32_t ReadBigEndian32(const uint8_t* p) {
                               (static_cast<uint32_t>(p[2]) << 8) | static_cast<uint32_t>(p[3]));
 }
 
-constexpr size_t kReadChunk = 64 * 1024;
-constexpr size_t kMaxUpfrontReserve = 1024 * 1024;
+constexpr size_t kReadChunk = size_t{64} * 1024;
+constexpr size_t kMaxUpfrontReserve = size_t{1024} * 1024;
 
 }  // namespace
 

@@ -127,6 +127,7 @@ std::string PayloadOf(const Result<Bytes>& r) {
 TEST(KafkaConnection, MatchesResponsesByCorrelationIdOutOfOrder) {
   FakeBroker broker([](int fd) {
     std::vector<int32_t> ids;
+    ids.reserve(3);
     for (int i = 0; i < 3; ++i) ids.push_back(ReadRequest(fd).value_or(-1));
     for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
       WriteAll(fd, Response(*it, "answer-" + std::to_string(*it)));
