@@ -58,8 +58,7 @@ class KafkaConnection {
   // the response payload (response header + body, without the size prefix).
   // Errors: FailedPrecondition when disconnected, InvalidArgument for a malformed frame or a
   // correlation id other than NextCorrelationId().
-  [[nodiscard]] Status Send(std::vector<uint8_t> frame, Clock::duration timeout,
-                            Callback callback);
+  [[nodiscard]] Status Send(std::vector<uint8_t> frame, Clock::duration timeout, Callback callback);
 
   // Waits up to `max_wait` for I/O, then reads/writes what it can, completes connects,
   // runs callbacks of finished and timed-out requests. Returns early when a callback ran.
