@@ -120,6 +120,18 @@ void PollUntil(KafkaConnection& c, const std::function<bool()>& done, int max_po
   for (int i = 0; i < max_polls && !done(); ++i) c.Poll(std::chrono::milliseconds(50));
 }
 
+// Connects `c` to `to`, sends one request and polls until its callback ran.
+Result<Bytes> RoundTrip(KafkaConnection& c, const Endpoint& to) {
+  Status st = c.Connect(to);
+  if (!st.ok()) return st;
+  Outcome o;
+  st = c.Send(Request(c.NextCorrelationId()), std::chrono::seconds(5), Capture(o));
+  if (!st.ok()) return st;
+  PollUntil(c, [&] { return o.result.has_value(); });
+  if (!o.result) return Status::Internal("the request's callback never ran");
+  return std::move(*o.result);
+}
+
 std::string PayloadOf(const Result<Bytes>& r) {
   return r.ok() ? std::string(r->begin() + 4, r->end()) : "<" + r.status().ToString() + ">";
 }
@@ -158,12 +170,8 @@ TEST(KafkaConnection, AssemblesFramesDeliveredOneByteAtATime) {
     ReadRequest(fd);
   });
   KafkaConnection c(MakeTcpTransport());
-  ASSERT_TRUE(c.Connect(broker.endpoint()).ok());
-  Outcome o;
-  ASSERT_TRUE(c.Send(Request(c.NextCorrelationId()), std::chrono::seconds(5), Capture(o)).ok());
-  PollUntil(c, [&] { return o.result.has_value(); });
-  ASSERT_TRUE(o.result.has_value());
-  EXPECT_EQ(PayloadOf(*o.result), "slow but whole");
+  const Result<Bytes> r = RoundTrip(c, broker.endpoint());
+  EXPECT_EQ(PayloadOf(r), "slow but whole");
 }
 
 TEST(KafkaConnection, RequestTimeoutFailsItAndClosesTheConnection) {
@@ -195,13 +203,9 @@ TEST(KafkaConnection, OversizedFrameIsRejectedWithoutAllocatingIt) {
     ReadRequest(fd);
   });
   KafkaConnection c(MakeTcpTransport(), ConnectionOptions{.max_response_bytes = 1 << 20});
-  ASSERT_TRUE(c.Connect(broker.endpoint()).ok());
-  Outcome o;
-  ASSERT_TRUE(c.Send(Request(c.NextCorrelationId()), std::chrono::seconds(5), Capture(o)).ok());
-  PollUntil(c, [&] { return o.result.has_value(); });
-  ASSERT_TRUE(o.result.has_value());
-  EXPECT_EQ(o.result->status().code(), StatusCode::kCorruption);
-  EXPECT_THAT(o.result->status().message(), HasSubstr("response frame of 2147483647 bytes"));
+  const Result<Bytes> r = RoundTrip(c, broker.endpoint());
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+  EXPECT_THAT(r.status().message(), HasSubstr("response frame of 2147483647 bytes"));
   EXPECT_FALSE(c.connected());
 }
 
@@ -213,12 +217,8 @@ TEST(KafkaConnection, TooShortAndNegativeFramesAreRejected) {
       ReadRequest(fd);
     });
     KafkaConnection c(MakeTcpTransport());
-    ASSERT_TRUE(c.Connect(broker.endpoint()).ok());
-    Outcome o;
-    ASSERT_TRUE(c.Send(Request(c.NextCorrelationId()), std::chrono::seconds(5), Capture(o)).ok());
-    PollUntil(c, [&] { return o.result.has_value(); });
-    ASSERT_TRUE(o.result.has_value());
-    EXPECT_EQ(o.result->status().code(), StatusCode::kCorruption);
+    const Result<Bytes> r = RoundTrip(c, broker.endpoint());
+    EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
   }
 }
 
@@ -229,26 +229,18 @@ TEST(KafkaConnection, UnknownCorrelationIdClosesTheConnection) {
     ReadRequest(fd);
   });
   KafkaConnection c(MakeTcpTransport());
-  ASSERT_TRUE(c.Connect(broker.endpoint()).ok());
-  Outcome o;
-  ASSERT_TRUE(c.Send(Request(c.NextCorrelationId()), std::chrono::seconds(5), Capture(o)).ok());
-  PollUntil(c, [&] { return o.result.has_value(); });
-  ASSERT_TRUE(o.result.has_value());
-  EXPECT_EQ(o.result->status().code(), StatusCode::kCorruption);
-  EXPECT_THAT(o.result->status().message(), HasSubstr("unknown correlation id 999"));
+  const Result<Bytes> r = RoundTrip(c, broker.endpoint());
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+  EXPECT_THAT(r.status().message(), HasSubstr("unknown correlation id 999"));
   EXPECT_FALSE(c.connected());
 }
 
 TEST(KafkaConnection, PeerCloseFailsPendingRequests) {
   FakeBroker broker([](int fd) { ReadRequest(fd); });  // reads, then closes
   KafkaConnection c(MakeTcpTransport());
-  ASSERT_TRUE(c.Connect(broker.endpoint()).ok());
-  Outcome o;
-  ASSERT_TRUE(c.Send(Request(c.NextCorrelationId()), std::chrono::seconds(5), Capture(o)).ok());
-  PollUntil(c, [&] { return o.result.has_value(); });
-  ASSERT_TRUE(o.result.has_value());
-  EXPECT_EQ(o.result->status().code(), StatusCode::kUnavailable);
-  EXPECT_THAT(o.result->status().message(), HasSubstr("closed by peer"));
+  const Result<Bytes> r = RoundTrip(c, broker.endpoint());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(r.status().message(), HasSubstr("closed by peer"));
   EXPECT_EQ(c.state(), KafkaConnection::State::kDisconnected);
   // It can connect again (to a new peer) after a failure.
   FakeBroker second([](int fd) {
@@ -256,12 +248,7 @@ TEST(KafkaConnection, PeerCloseFailsPendingRequests) {
     WriteAll(fd, Response(id, "again"));
     ReadRequest(fd);
   });
-  ASSERT_TRUE(c.Connect(second.endpoint()).ok());
-  Outcome o2;
-  ASSERT_TRUE(c.Send(Request(c.NextCorrelationId()), std::chrono::seconds(5), Capture(o2)).ok());
-  PollUntil(c, [&] { return o2.result.has_value(); });
-  ASSERT_TRUE(o2.result.has_value());
-  EXPECT_EQ(PayloadOf(*o2.result), "again");
+  EXPECT_EQ(PayloadOf(RoundTrip(c, second.endpoint())), "again");
   c.Close("test done");  // `second` is destroyed first and waits for the client to close
 }
 
@@ -273,16 +260,10 @@ TEST(KafkaConnection, ConnectionRefusedIsReported) {
     dead = gone.endpoint();
   }
   KafkaConnection c(MakeTcpTransport());
-  Status st = c.Connect(dead);
-  if (st.ok()) {
-    Outcome o;
-    ASSERT_TRUE(c.Send(Request(c.NextCorrelationId()), std::chrono::seconds(5), Capture(o)).ok());
-    PollUntil(c, [&] { return o.result.has_value(); });
-    ASSERT_TRUE(o.result.has_value());
-    EXPECT_EQ(o.result->status().code(), StatusCode::kUnavailable);
-    st = c.last_error();
-  }
-  EXPECT_THAT(st.message(), HasSubstr(dead.ToString()));
+  // The refusal shows either at Connect() or, asynchronously, on the first request.
+  const Result<Bytes> r = RoundTrip(c, dead);
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(c.last_error().message(), HasSubstr(dead.ToString()));
   EXPECT_EQ(c.state(), KafkaConnection::State::kDisconnected);
 }
 

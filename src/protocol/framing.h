@@ -96,6 +96,19 @@ Result<ResponseFrame<T>> DecodeResponseAt(int16_t version, std::span<const uint8
   BROOK_RETURN_IF_ERROR(ExpectEndOf(reader, T::kName, version));
   return frame;
 }
+
+// A whole frame: size prefix, header at header_version, body at version.
+template <typename Header, typename T>
+Result<Bytes> EncodeFrame(const Header& header, int16_t header_version, const T& body,
+                          int16_t version) {
+  Bytes out;
+  const size_t start = BeginFrame(out);
+  Writer writer(&out);
+  BROOK_RETURN_IF_ERROR(Encode(header, header_version, writer));
+  BROOK_RETURN_IF_ERROR(Encode(body, version, writer));
+  BROOK_RETURN_IF_ERROR(FinishFrame(out, start));
+  return out;
+}
 }  // namespace internal
 
 // A full request frame. header.request_api_key must be T's API; the body is encoded at
@@ -105,13 +118,7 @@ Result<Bytes> EncodeRequest(const RequestHeader& header, const T& body) {
   BROOK_RETURN_IF_ERROR(internal::CheckRequestHeaderFor(header, T::kApiKey, T::kName));
   const int16_t version = header.request_api_version;
   BROOK_ASSIGN_OR_RETURN(const int16_t header_version, RequestHeaderVersion(T::kApiKey, version));
-  Bytes out;
-  const size_t start = internal::BeginFrame(out);
-  Writer writer(&out);
-  BROOK_RETURN_IF_ERROR(Encode(header, header_version, writer));
-  BROOK_RETURN_IF_ERROR(Encode(body, version, writer));
-  BROOK_RETURN_IF_ERROR(internal::FinishFrame(out, start));
-  return out;
+  return internal::EncodeFrame(header, header_version, body, version);
 }
 
 // Convenience: builds the header from its parts.
@@ -132,13 +139,7 @@ Result<Bytes> EncodeResponse(int32_t correlation_id, int16_t version, const T& b
   BROOK_ASSIGN_OR_RETURN(const int16_t header_version, ResponseHeaderVersion(T::kApiKey, version));
   ResponseHeader header;
   header.correlation_id = correlation_id;
-  Bytes out;
-  const size_t start = internal::BeginFrame(out);
-  Writer writer(&out);
-  BROOK_RETURN_IF_ERROR(Encode(header, header_version, writer));
-  BROOK_RETURN_IF_ERROR(Encode(body, version, writer));
-  BROOK_RETURN_IF_ERROR(internal::FinishFrame(out, start));
-  return out;
+  return internal::EncodeFrame(header, header_version, body, version);
 }
 
 // Decodes a response payload for a request sent at version.
