@@ -268,10 +268,12 @@ TEST(KafkaConnection, ConnectionRefusedIsReported) {
 }
 
 TEST(KafkaConnection, SendChecksStateAndCorrelationId) {
+  // The broker is declared first so it outlives the client: its script returns only once
+  // the client has closed the connection.
+  FakeBroker broker([](int fd) { ReadRequest(fd); });
   KafkaConnection c(MakeTcpTransport());
   EXPECT_EQ(c.Send(Request(1), std::chrono::seconds(1), nullptr).code(),
             StatusCode::kFailedPrecondition);
-  FakeBroker broker([](int fd) { ReadRequest(fd); });
   ASSERT_TRUE(c.Connect(broker.endpoint()).ok());
   EXPECT_EQ(c.Send(Request(c.NextCorrelationId() + 5), std::chrono::seconds(1), nullptr).code(),
             StatusCode::kInvalidArgument);
