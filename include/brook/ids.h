@@ -39,7 +39,13 @@ using MemberId = StrongId<std::string, struct MemberIdTag>;
 struct TaskId {
   int32_t subtopology = 0;
   int32_t partition = 0;
-  constexpr auto operator<=>(const TaskId&) const = default;
+  // Written out rather than defaulted: clang-tidy 14 misreads the defaulted <=> (its
+  // comparison against the literal 0) as a modernize-use-nullptr finding.
+  constexpr std::strong_ordering operator<=>(const TaskId& o) const {
+    const std::strong_ordering c = subtopology <=> o.subtopology;
+    return std::is_neq(c) ? c : partition <=> o.partition;
+  }
+  constexpr bool operator==(const TaskId&) const = default;
   [[nodiscard]] std::string ToString() const {
     return std::to_string(subtopology) + "_" + std::to_string(partition);
   }
@@ -53,8 +59,9 @@ struct TaskId {
 template <>
 struct std::hash<brook::TaskId> {
   size_t operator()(const brook::TaskId& t) const noexcept {
-    return std::hash<uint64_t>{}((static_cast<uint64_t>(static_cast<uint32_t>(t.subtopology)) << 32) |
-                                 static_cast<uint32_t>(t.partition));
+    return std::hash<uint64_t>{}(
+        (static_cast<uint64_t>(static_cast<uint32_t>(t.subtopology)) << 32) |
+        static_cast<uint32_t>(t.partition));
   }
 };
 

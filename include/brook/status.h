@@ -21,23 +21,22 @@ namespace brook {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,   // bad input: config value, CLI flag, malformed bytes
-  kNotFound,          // a topic, key or file that should exist does not
-  kAlreadyExists,     // creating something that exists
-  kUnavailable,       // broker or peer not reachable; may succeed if retried
-  kTimedOut,          // an operation did not finish within its deadline
-  kCorruption,        // persisted or received data failed validation
-  kIoError,           // local file-system or disk error
-  kFailedPrecondition,// the system is not in a state that allows the call
-  kInternal,          // a broken invariant or an unexpected library error
+  kInvalidArgument,     // bad input: config value, CLI flag, malformed bytes
+  kNotFound,            // a topic, key or file that should exist does not
+  kAlreadyExists,       // creating something that exists
+  kUnavailable,         // broker or peer not reachable; may succeed if retried
+  kTimedOut,            // an operation did not finish within its deadline
+  kCorruption,          // persisted or received data failed validation
+  kIoError,             // local file-system or disk error
+  kFailedPrecondition,  // the system is not in a state that allows the call
+  kInternal,            // a broken invariant or an unexpected library error
 };
 
 std::string_view StatusCodeName(StatusCode code);
 
 class Error : public std::runtime_error {
  public:
-  Error(StatusCode code, const std::string& message)
-      : std::runtime_error(message), code_(code) {}
+  Error(StatusCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
   [[nodiscard]] StatusCode code() const { return code_; }
 
  private:
@@ -50,7 +49,9 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return {}; }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
@@ -85,13 +86,19 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok() && "Result constructed from an OK Status");
   }
 
   [[nodiscard]] bool ok() const { return std::holds_alternative<T>(v_); }
-  [[nodiscard]] Status status() const { return ok() ? Status::Ok() : std::get<Status>(v_); }
+  // A reference into the Result (or to a shared OK), so `const Status& s = r.status();`
+  // stays valid as long as r; on a temporary Result, a copy.
+  [[nodiscard]] const Status& status() const& {
+    static const Status kOk;
+    return ok() ? kOk : std::get<Status>(v_);
+  }
+  [[nodiscard]] Status status() && { return ok() ? Status::Ok() : std::get<Status>(v_); }
 
   // Preconditions: ok().
   T& value() & { return std::get<T>(v_); }
@@ -115,9 +122,9 @@ class [[nodiscard]] Result {
 }  // namespace brook
 
 // Propagates a non-OK Status from an expression returning Status.
-#define BROOK_RETURN_IF_ERROR(expr)          \
-  do {                                       \
-    ::brook::Status brook_status_ = (expr);  \
+#define BROOK_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::brook::Status brook_status_ = (expr);        \
     if (!brook_status_.ok()) return brook_status_; \
   } while (false)
 
