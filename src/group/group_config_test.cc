@@ -11,7 +11,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-Result<GroupOptions> Load(ConfigSources sources) {
+Result<GroupOptions> Load(const ConfigSources& sources) {
   ConfigSchema schema;
   client::DefineClientKeys(schema);
   DefineGroupKeys(schema);
