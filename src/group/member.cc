@@ -202,12 +202,13 @@ void GroupMember::Fail(const Status& error) {
   Logger().error("group {}: member {} stopped: {}", options_.group_id, member_id_,
                  error.ToString());
   state_ = MemberState::kFailed;
+  // The listener hears it before anyone waiting on status() sees kFailed.
+  listener_->OnFatalError(error);
   {
     std::lock_guard lock(mu_);
     status_.error = error;
   }
   Publish();
-  listener_->OnFatalError(error);
 }
 
 void GroupMember::LoseTasks(const std::string& why, bool reset_member_id) {
