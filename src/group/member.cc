@@ -198,6 +198,13 @@ void GroupMember::Publish() {
   cv_.notify_all();
 }
 
+Status GroupMember::FencedStatus() const {
+  return Status::FailedPrecondition("group '" + options_.group_id + "': group.instance.id '" +
+                                    options_.group_instance_id.value_or("") +
+                                    "' is used by another running instance (FENCED_INSTANCE_ID); "
+                                    "this one stops");
+}
+
 void GroupMember::Fail(const Status& error) {
   Logger().error("group {}: member {} stopped: {}", options_.group_id, member_id_,
                  error.ToString());
@@ -325,10 +332,7 @@ void GroupMember::JoinAndSync() {
     }
     if (Is(code, ErrorCode::kRebalanceInProgress)) return;
     if (Is(code, ErrorCode::kFencedInstanceId)) {
-      Fail(Status::FailedPrecondition(
-          "group '" + options_.group_id + "': group.instance.id '" +
-          options_.group_instance_id.value_or("") +
-          "' is used by another running instance (FENCED_INSTANCE_ID); this one stops"));
+      Fail(FencedStatus());
       return;
     }
     Fail(Status::FailedPrecondition("group '" + options_.group_id +
@@ -422,10 +426,7 @@ void GroupMember::JoinAndSync() {
       return;
     }
     if (Is(scode, ErrorCode::kFencedInstanceId)) {
-      Fail(Status::FailedPrecondition(
-          "group '" + options_.group_id + "': group.instance.id '" +
-          options_.group_instance_id.value_or("") +
-          "' is used by another running instance (FENCED_INSTANCE_ID); this one stops"));
+      Fail(FencedStatus());
       return;
     }
     Fail(Status::FailedPrecondition("group '" + options_.group_id +
@@ -519,10 +520,7 @@ void GroupMember::Heartbeat() {
     return LoseTasks("Heartbeat: " + ErrorText(code), false);
   }
   if (Is(code, ErrorCode::kFencedInstanceId)) {
-    return Fail(Status::FailedPrecondition(
-        "group '" + options_.group_id + "': group.instance.id '" +
-        options_.group_instance_id.value_or("") +
-        "' is used by another running instance (FENCED_INSTANCE_ID); this one stops"));
+    return Fail(FencedStatus());
   }
   Fail(Status::FailedPrecondition("group '" + options_.group_id +
                                   "': Heartbeat rejected: " + ErrorText(code)));

@@ -179,6 +179,7 @@ class GroupMember {
   void Leave(const std::string& reason);
   void LoseTasks(const std::string& why, bool reset_member_id);
   void Fail(const Status& error);
+  [[nodiscard]] Status FencedStatus() const;
   bool HandleCoordinatorError(int16_t code, std::string_view api);
   Result<protocol::Bytes> BuildSubscription();
   Result<std::vector<JoinedMember>> ToJoined(const protocol::JoinGroupResponse& resp) const;
