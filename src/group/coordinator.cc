@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <memory>
+#include <optional>
 #include <thread>
 
 #include "common/log.h"
@@ -19,6 +21,25 @@ constexpr std::array<ApiKey, 7> kCoordinatorApis = {
 
 // ApiVersions v3 is the first flexible version; every 2.4+ broker serves it.
 constexpr int16_t kApiVersionsProbe = 3;
+
+// Sends `frame` on `conn` and polls until its answer, the request timeout, or `stop`. The
+// answer slot is shared with the callback: a request abandoned on stop is failed by Close()
+// and its callback may run at a later Poll(), after this function returned.
+Result<std::vector<uint8_t>> SendAndWait(net::KafkaConnection& conn, std::vector<uint8_t> frame,
+                                         std::chrono::milliseconds timeout,
+                                         const std::atomic<bool>& stop) {
+  auto answer = std::make_shared<std::optional<Result<std::vector<uint8_t>>>>();
+  BROOK_RETURN_IF_ERROR(
+      conn.Send(std::move(frame), timeout, [answer](auto r) { answer->emplace(std::move(r)); }));
+  while (!answer->has_value()) {
+    if (stop.load()) {
+      conn.Close("stopping");
+      return Status::Unavailable("stopping");
+    }
+    conn.Poll(std::chrono::milliseconds(50));
+  }
+  return std::move(**answer);
+}
 
 bool IsCoordinatorError(int16_t code) {
   const auto e = static_cast<ErrorCode>(code);
@@ -85,23 +106,12 @@ Result<std::vector<uint8_t>> CoordinatorClient::RoundTrip(std::vector<uint8_t> f
     ready_ = false;
     return Status::Unavailable(std::string(what) + ": not connected to the coordinator");
   }
-  std::optional<Result<std::vector<uint8_t>>> answer;
-  BROOK_RETURN_IF_ERROR(
-      conn_->Send(std::move(frame), timeout, [&answer](auto r) { answer.emplace(std::move(r)); }));
-  while (!answer) {
-    if (stop.load()) {
-      conn_->Close("stopping");
-      ready_ = false;
-      if (!answer) return Status::Unavailable(std::string(what) + ": stopping");
-      break;
-    }
-    conn_->Poll(std::chrono::milliseconds(50));
-  }
-  if (!answer->ok()) {
+  Result<std::vector<uint8_t>> answer = SendAndWait(*conn_, std::move(frame), timeout, stop);
+  if (!answer.ok()) {
     ready_ = false;
-    return answer->status().WithContext(std::string(what) + " to coordinator " + Describe());
+    return answer.status().WithContext(std::string(what) + " to coordinator " + Describe());
   }
-  return std::move(answer->value());
+  return std::move(answer).value();
 }
 
 template <typename Req>
@@ -112,19 +122,10 @@ Result<typename Req::Response> CoordinatorClient::CallOn(net::KafkaConnection& c
   const int32_t corr = conn.NextCorrelationId();
   BROOK_ASSIGN_OR_RETURN(protocol::Bytes frame,
                          protocol::EncodeRequest(request, version, corr, options_.client_id));
-  std::optional<Result<std::vector<uint8_t>>> answer;
-  BROOK_RETURN_IF_ERROR(conn.Send(std::move(frame), options_.request_timeout,
-                                  [&answer](auto r) { answer.emplace(std::move(r)); }));
-  while (!answer) {
-    if (stop.load()) {
-      conn.Close("stopping");
-      if (!answer) return Status::Unavailable("stopping");
-    }
-    conn.Poll(std::chrono::milliseconds(50));
-  }
-  if (!answer->ok()) return answer->status();
+  BROOK_ASSIGN_OR_RETURN(std::vector<uint8_t> payload,
+                         SendAndWait(conn, std::move(frame), options_.request_timeout, stop));
   BROOK_ASSIGN_OR_RETURN(protocol::ResponseFrame<Resp> decoded,
-                         protocol::DecodeResponse<Resp>(version, answer->value(), corr));
+                         protocol::DecodeResponse<Resp>(version, payload, corr));
   return std::move(decoded.body);
 }
 
