@@ -20,9 +20,9 @@
 #include <optional>
 #include <string_view>
 
-#include "state/key_value_store.h"
-#include "state/session_store.h"
-#include "state/window_store.h"
+#include "brook/state/key_value_store.h"
+#include "brook/state/session_store.h"
+#include "brook/state/window_store.h"
 
 namespace brook::state {
 

@@ -10,6 +10,7 @@
 #include "state/metered_store.h"
 #include "state/rocksdb_session_store.h"
 #include "state/rocksdb_window_store.h"
+#include "state/store_keys.h"
 #include "state/test_util.h"
 
 namespace brook::state {

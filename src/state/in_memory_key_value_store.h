@@ -13,7 +13,7 @@
 #include <memory>
 #include <string>
 
-#include "state/key_value_store.h"
+#include "brook/state/key_value_store.h"
 
 namespace brook::state {
 

@@ -19,7 +19,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "state/key_value_store.h"
+#include "brook/state/key_value_store.h"
 
 namespace brook::state {
 

@@ -14,7 +14,7 @@
 #include <memory>
 #include <string>
 
-#include "state/key_value_store.h"
+#include "brook/state/key_value_store.h"
 #include "state/rocksdb_options.h"
 
 namespace rocksdb {

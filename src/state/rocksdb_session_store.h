@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "state/rocksdb_options.h"
-#include "state/session_store.h"
+#include "brook/state/session_store.h"
 
 namespace brook::state {
 

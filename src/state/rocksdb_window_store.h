@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "state/rocksdb_options.h"
-#include "state/window_store.h"
+#include "brook/state/window_store.h"
 
 namespace brook::state {
 

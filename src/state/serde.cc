@@ -1,4 +1,4 @@
-#include "state/serde.h"
+#include "brook/state/serde.h"
 
 #include <bit>
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "state/rocksdb_session_store.h"
+#include "state/store_keys.h"
 #include "state/test_util.h"
 
 namespace brook::state {

@@ -21,17 +21,10 @@
 #include <string>
 #include <string_view>
 
+#include "brook/state/session_store.h"
 #include "brook/status.h"
 
 namespace brook::state {
-
-// A session: the inclusive time range [start_ms, end_ms] of the records it covers.
-// Valid when 0 <= start_ms <= end_ms.
-struct SessionWindow {
-  int64_t start_ms = 0;
-  int64_t end_ms = 0;
-  bool operator==(const SessionWindow&) const = default;
-};
 
 inline constexpr size_t kWindowKeyOverheadBytes = 12;
 inline constexpr size_t kSessionKeyOverheadBytes = 20;

@@ -17,8 +17,8 @@
 #include <utility>
 
 #include "state/encoding.h"
-#include "state/key_value_store.h"
-#include "state/serde.h"
+#include "brook/state/key_value_store.h"
+#include "brook/state/serde.h"
 
 namespace brook::state {
 

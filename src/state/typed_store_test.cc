@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "state/in_memory_key_value_store.h"
-#include "state/serde.h"
+#include "brook/state/serde.h"
 
 namespace brook::state {
 namespace {

@@ -24,8 +24,8 @@
 #include <string>
 #include <string_view>
 
+#include "brook/state/key_value_store.h"
 #include "brook/status.h"
-#include "state/key_value_store.h"
 
 namespace brook::state {
 

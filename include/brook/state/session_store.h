@@ -23,12 +23,19 @@
 #include <string>
 #include <string_view>
 
+#include "brook/state/key_value_store.h"
+#include "brook/state/window_store.h"
 #include "brook/status.h"
-#include "state/key_value_store.h"
-#include "state/store_keys.h"
-#include "state/window_store.h"
 
 namespace brook::state {
+
+// A session: the inclusive time range [start_ms, end_ms] of the records it covers.
+// Valid when 0 <= start_ms <= end_ms.
+struct SessionWindow {
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;
+  bool operator==(const SessionWindow&) const = default;
+};
 
 class SessionIterator {
  public:
