@@ -21,20 +21,29 @@ struct NewTopicDeleter {
 struct DeleteTopicDeleter {
   void operator()(rd_kafka_DeleteTopic_t* t) const { rd_kafka_DeleteTopic_destroy(t); }
 };
+struct ConfigResourceDeleter {
+  void operator()(rd_kafka_ConfigResource_t* r) const { rd_kafka_ConfigResource_destroy(r); }
+};
 struct OptionsDeleter {
   void operator()(rd_kafka_AdminOptions_t* o) const { rd_kafka_AdminOptions_destroy(o); }
 };
 using QueuePtr = std::unique_ptr<rd_kafka_queue_t, QueueDeleter>;
 using EventPtr = std::unique_ptr<rd_kafka_event_t, EventDeleter>;
 
+// The operation timeout exists for topic creation and deletion only; DescribeConfigs
+// refuses it.
 Result<std::unique_ptr<rd_kafka_AdminOptions_t, OptionsDeleter>> Options(
     rd_kafka_t* rk, rd_kafka_admin_op_t op, std::chrono::milliseconds timeout) {
   std::unique_ptr<rd_kafka_AdminOptions_t, OptionsDeleter> opts(rd_kafka_AdminOptions_new(rk, op));
   std::array<char, 256> err{};
+  const bool operation_timeout =
+      op == RD_KAFKA_ADMIN_OP_CREATETOPICS || op == RD_KAFKA_ADMIN_OP_DELETETOPICS;
   if (rd_kafka_AdminOptions_set_request_timeout(opts.get(), static_cast<int>(timeout.count()),
-                                                err.data(), err.size()) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-      rd_kafka_AdminOptions_set_operation_timeout(opts.get(), static_cast<int>(timeout.count()),
-                                                  err.data(), err.size()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                                                err.data(),
+                                                err.size()) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+      (operation_timeout && rd_kafka_AdminOptions_set_operation_timeout(
+                                opts.get(), static_cast<int>(timeout.count()), err.data(),
+                                err.size()) != RD_KAFKA_RESP_ERR_NO_ERROR)) {
     return Status::InvalidArgument(std::string("admin options: ") + err.data());
   }
   return opts;
@@ -176,6 +185,36 @@ Status Admin::DeleteTopic(const std::string& name) {
   const rd_kafka_topic_result_t** results = rd_kafka_DeleteTopics_result_topics(res, &n);
   for (size_t i = 0; i < n; ++i) BROOK_RETURN_IF_ERROR(TopicResultStatus(results[i], what));
   return Status::Ok();
+}
+
+Result<std::map<std::string, std::string>> Admin::DescribeTopicConfigs(const std::string& name) {
+  const std::string what = "describe configs of topic '" + name + "'";
+  std::unique_ptr<rd_kafka_ConfigResource_t, ConfigResourceDeleter> resource(
+      rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name.c_str()));
+  BROOK_ASSIGN_OR_RETURN(
+      auto opts, Options(handle_->get(), RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, request_timeout_));
+  QueuePtr q(rd_kafka_queue_new(handle_->get()));
+  rd_kafka_ConfigResource_t* arr[] = {resource.get()};
+  rd_kafka_DescribeConfigs(handle_->get(), arr, 1, opts.get(), q.get());
+  BROOK_ASSIGN_OR_RETURN(auto ev, WaitResult(q.get(), request_timeout_, what));
+  const auto* res = rd_kafka_event_DescribeConfigs_result(ev.get());
+  size_t n = 0;
+  const rd_kafka_ConfigResource_t** resources = rd_kafka_DescribeConfigs_result_resources(res, &n);
+  if (n != 1) return Status::Internal(what + ": " + std::to_string(n) + " resources in the answer");
+  const auto err = rd_kafka_ConfigResource_error(resources[0]);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const std::string msg = what + ": " + RdKafkaErrorString(err);
+    if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) return Status::NotFound(msg);
+    return Status::Unavailable(msg);
+  }
+  std::map<std::string, std::string> out;
+  size_t entries = 0;
+  const rd_kafka_ConfigEntry_t** configs = rd_kafka_ConfigResource_configs(resources[0], &entries);
+  for (size_t i = 0; i < entries; ++i) {
+    const char* value = rd_kafka_ConfigEntry_value(configs[i]);
+    if (value != nullptr) out.emplace(rd_kafka_ConfigEntry_name(configs[i]), value);
+  }
+  return out;
 }
 
 }  // namespace brook::client

@@ -46,6 +46,10 @@ class Admin {
   [[nodiscard]] Result<TopicInfo> DescribeTopic(const std::string& name);
   [[nodiscard]] Status CreateTopic(const NewTopic& topic);
   [[nodiscard]] Status DeleteTopic(const std::string& name);
+  // The topic's configuration as the broker reports it (every entry, defaults included),
+  // name -> value; entries without a value (sensitive ones) are left out.
+  [[nodiscard]] Result<std::map<std::string, std::string>> DescribeTopicConfigs(
+      const std::string& name);
 
   [[nodiscard]] KafkaHandle& handle() { return *handle_; }
 

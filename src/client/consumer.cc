@@ -1,6 +1,10 @@
 #include "client/consumer.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <array>
+#include <utility>
 
 namespace brook::client {
 namespace {
@@ -14,7 +18,19 @@ struct PartitionListDeleter {
 }  // namespace
 
 Result<std::unique_ptr<Consumer>> Consumer::Create(const Config& config) {
+  return Create(config, {});
+}
+
+Result<std::unique_ptr<Consumer>> Consumer::Create(
+    const Config& config, const std::map<std::string, std::string>& required) {
   BROOK_ASSIGN_OR_RETURN(auto conf, BuildRdKafkaConf(config, ClientRole::kConsumer));
+  for (const auto& [k, v] : required) {
+    std::array<char, 256> err{};
+    if (rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), err.data(), err.size()) !=
+        RD_KAFKA_CONF_OK) {
+      return Status::InvalidArgument(fmt::format("consumer property {}={}: {}", k, v, err.data()));
+    }
+  }
   // librdkafka needs a group.id to hand out a consumer queue; brook never joins it (manual
   // assignment), so any name works unless the user set one.
   if (config.WithPrefix("consumer.").count("group.id") == 0 &&
@@ -119,6 +135,154 @@ Result<size_t> Consumer::Poll(std::chrono::milliseconds timeout, size_t max_reco
   }
   BROOK_RETURN_IF_ERROR(status);
   return records;
+}
+
+namespace {
+
+using PartitionListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
+
+PartitionListPtr ToList(const std::vector<PartitionOffset>& partitions) {
+  PartitionListPtr list(
+      rd_kafka_topic_partition_list_new(static_cast<int>(std::max<size_t>(partitions.size(), 1))));
+  for (const PartitionOffset& p : partitions) {
+    rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.partition)->offset = p.offset;
+  }
+  return list;
+}
+
+std::string PartitionName(const std::string& topic, int32_t partition) {
+  return "topic '" + topic + "' partition " + std::to_string(partition);
+}
+
+}  // namespace
+
+Status Consumer::IncrementalAssign(const std::vector<PartitionOffset>& partitions) {
+  if (partitions.empty()) return Status::Ok();
+  PartitionListPtr list = ToList(partitions);
+  rd_kafka_error_t* error = rd_kafka_incremental_assign(handle_->get(), list.get());
+  if (error != nullptr) {
+    const std::string msg = rd_kafka_error_string(error);
+    rd_kafka_error_destroy(error);
+    return Status::Internal("incremental assign of " +
+                            PartitionName(partitions[0].topic, partitions[0].partition) +
+                            (partitions.size() > 1 ? " (and others)" : "") + ": " + msg);
+  }
+  for (const PartitionOffset& p : partitions) at_end_[{p.topic, p.partition}] = false;
+  return Status::Ok();
+}
+
+Status Consumer::IncrementalUnassign(const std::vector<PartitionOffset>& partitions) {
+  if (partitions.empty()) return Status::Ok();
+  PartitionListPtr list = ToList(partitions);
+  rd_kafka_error_t* error = rd_kafka_incremental_unassign(handle_->get(), list.get());
+  if (error != nullptr) {
+    const std::string msg = rd_kafka_error_string(error);
+    rd_kafka_error_destroy(error);
+    return Status::Internal("incremental unassign of " +
+                            PartitionName(partitions[0].topic, partitions[0].partition) +
+                            (partitions.size() > 1 ? " (and others)" : "") + ": " + msg);
+  }
+  for (const PartitionOffset& p : partitions) at_end_.erase({p.topic, p.partition});
+  return Status::Ok();
+}
+
+ConsumedBatch::ConsumedBatch(ConsumedBatch&& other) noexcept
+    : messages_(std::exchange(other.messages_, {})),
+      records_(std::exchange(other.records_, {})),
+      ends_(std::exchange(other.ends_, {})),
+      errors_(std::exchange(other.errors_, {})) {}
+
+ConsumedBatch& ConsumedBatch::operator=(ConsumedBatch&& other) noexcept {
+  if (this != &other) {
+    Clear();
+    messages_ = std::exchange(other.messages_, {});
+    records_ = std::exchange(other.records_, {});
+    ends_ = std::exchange(other.ends_, {});
+    errors_ = std::exchange(other.errors_, {});
+  }
+  return *this;
+}
+
+void ConsumedBatch::Clear() {
+  records_.clear();
+  ends_.clear();
+  errors_.clear();
+  for (rd_kafka_message_t* m : messages_) rd_kafka_message_destroy(m);
+  messages_.clear();
+}
+
+Status Consumer::PollBatch(std::chrono::milliseconds timeout, size_t max_messages,
+                           ConsumedBatch& batch) {
+  batch.Clear();
+  batch.messages_.resize(std::max<size_t>(max_messages, 1));
+  const ssize_t n = rd_kafka_consume_batch_queue(queue_, static_cast<int>(timeout.count()),
+                                                 batch.messages_.data(), batch.messages_.size());
+  if (n < 0) {
+    batch.messages_.clear();
+    return Status::Internal("consume: " + RdKafkaErrorString(rd_kafka_last_error()));
+  }
+  batch.messages_.resize(static_cast<size_t>(n));
+  batch.records_.reserve(batch.messages_.size());
+  for (rd_kafka_message_t* m : batch.messages_) {
+    const std::string_view topic =
+        m->rkt != nullptr ? std::string_view(rd_kafka_topic_name(m->rkt)) : std::string_view();
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      at_end_[{std::string(topic), m->partition}] = true;
+      batch.ends_.push_back({.topic = topic, .partition = m->partition, .offset = m->offset});
+    } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      batch.errors_.push_back({.topic = topic,
+                               .partition = m->rkt != nullptr ? m->partition : -1,
+                               .offset = m->offset,
+                               .code = m->err,
+                               .message = rd_kafka_message_errstr(m)});
+    } else {
+      RecordView r;
+      r.topic = topic;
+      r.partition = m->partition;
+      r.offset = m->offset;
+      r.timestamp_ms = rd_kafka_message_timestamp(m, nullptr);
+      r.key_is_null = m->key == nullptr;
+      r.value_is_null = m->payload == nullptr;
+      r.key = r.key_is_null ? std::string_view()
+                            : std::string_view(static_cast<const char*>(m->key), m->key_len);
+      r.value = r.value_is_null ? std::string_view()
+                                : std::string_view(static_cast<const char*>(m->payload), m->len);
+      batch.records_.push_back(r);
+    }
+  }
+  return Status::Ok();
+}
+
+Result<Watermarks> Consumer::QueryWatermarks(const std::string& topic, int32_t partition,
+                                             std::chrono::milliseconds timeout) {
+  Watermarks w;
+  const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+      handle_->get(), topic.c_str(), partition, &w.low, &w.high, static_cast<int>(timeout.count()));
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return w;
+  const std::string msg =
+      "watermarks of " + PartitionName(topic, partition) + ": " + RdKafkaErrorString(err);
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+      return Status::NotFound(msg);
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+      return Status::TimedOut(msg);
+    default:
+      return Status::Unavailable(msg);
+  }
+}
+
+std::optional<Watermarks> Consumer::CachedWatermarks(const std::string& topic,
+                                                     int32_t partition) const {
+  Watermarks w;
+  if (rd_kafka_get_watermark_offsets(handle_->get(), topic.c_str(), partition, &w.low, &w.high) !=
+          RD_KAFKA_RESP_ERR_NO_ERROR ||
+      w.high < 0) {
+    return std::nullopt;
+  }
+  return w;
 }
 
 bool Consumer::AllAtEnd() const {

@@ -683,8 +683,16 @@ Status GroupMember::DoCommit(const std::map<TopicPartition, int64_t>& offsets,
   req.generation_id_or_member_epoch = generation_;
   req.member_id = member_id_;
   req.group_instance_id = options_.group_instance_id;
+  // Commits may arrive out of order (a queued commit from a processing thread after the one
+  // a revocation callback made inline): an offset never moves back below what this member
+  // committed for the partition.
   std::map<std::string, std::vector<std::pair<int32_t, int64_t>>> by_topic;
-  for (const auto& [tp, off] : offsets) by_topic[tp.topic].emplace_back(tp.partition, off);
+  for (const auto& [tp, off] : offsets) {
+    auto it = committed_.find(tp);
+    if (it != committed_.end() && off < it->second) continue;
+    by_topic[tp.topic].emplace_back(tp.partition, off);
+  }
+  if (by_topic.empty()) return Status::Ok();
   for (const auto& [topic, parts] : by_topic) {
     protocol::OffsetCommitRequest::Topic t;
     t.name = topic;
@@ -725,6 +733,9 @@ Status GroupMember::DoCommit(const std::map<TopicPartition, int64_t>& offsets,
       return protocol::IsRetriableError(p.error_code) ? Status::Unavailable(what)
                                                       : Status::FailedPrecondition(what);
     }
+  }
+  for (const auto& [topic, parts] : by_topic) {
+    for (const auto& [p, off] : parts) committed_[TopicPartition{topic, p}] = off;
   }
   return Status::Ok();
 }

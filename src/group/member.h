@@ -195,6 +195,7 @@ class GroupMember {
   CoordinatorClient coordinator_;
 
   // Group-thread state.
+  std::map<TopicPartition, int64_t> committed_;  // highest offset committed per partition
   std::string member_id_;
   int32_t generation_ = -1;
   std::string leader_id_;

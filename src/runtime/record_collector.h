@@ -19,16 +19,13 @@
 #include <utility>
 #include <vector>
 
+#include "brook/record.h"
 #include "brook/status.h"
 
 namespace brook::runtime {
 
-// A record header (Kafka allows null header values).
-struct RawHeader {
-  std::string key;
-  std::optional<std::string> value;
-  bool operator==(const RawHeader&) const = default;
-};
+// A record header (Kafka allows null header values): the Processor API's brook::Header.
+using RawHeader = brook::Header;
 
 inline constexpr int32_t kPartitionByKey = -1;  // let the producer's partitioner choose
 

@@ -9,6 +9,11 @@
 // put_latency_ns_sum and get_latency_ns_sum accumulate steady-clock time of Put/Write and
 // Get calls.
 //
+// MeteredWindowStore and MeteredSessionStore do the same for window and session stores:
+// Put -> puts, Delete/Remove -> deletes, single-entry Fetch/FetchSession -> gets, iterator
+// fetches (Fetch range, FetchBackward, FetchAll, FindSessions, FetchSessions) -> range_scans;
+// restore and flushes as above. Expired (ignored) writes are still counted as calls.
+//
 // Lifetime: owns the inner store; shares the metrics (shared_ptr) with whoever exports them.
 // Thread-safety: the store, one thread at a time; StoreMetrics fields are atomics that any
 // thread may read at any time (relaxed: each counter is exact, counters are not a
@@ -20,6 +25,8 @@
 #include <memory>
 
 #include "brook/state/key_value_store.h"
+#include "brook/state/session_store.h"
+#include "brook/state/window_store.h"
 
 namespace brook::state {
 
@@ -65,6 +72,72 @@ class MeteredKeyValueStore final : public KeyValueBytesStore {
 
  private:
   std::unique_ptr<KeyValueBytesStore> inner_;
+  std::shared_ptr<StoreMetrics> metrics_;
+};
+
+class MeteredWindowStore final : public WindowBytesStore {
+ public:
+  MeteredWindowStore(std::unique_ptr<WindowBytesStore> inner,
+                     std::shared_ptr<StoreMetrics> metrics);
+
+  [[nodiscard]] const std::string& name() const override { return inner_->name(); }
+  [[nodiscard]] Result<WriteOutcome> Put(std::string_view key, std::string_view value,
+                                         int64_t window_start_ms) override;
+  [[nodiscard]] Result<WriteOutcome> Delete(std::string_view key, int64_t window_start_ms) override;
+  [[nodiscard]] Result<std::optional<std::string>> Fetch(std::string_view key,
+                                                         int64_t window_start_ms) const override;
+  [[nodiscard]] Result<std::unique_ptr<WindowIterator>> Fetch(std::string_view key,
+                                                              int64_t time_from_ms,
+                                                              int64_t time_to_ms) const override;
+  [[nodiscard]] Result<std::unique_ptr<WindowIterator>> FetchBackward(
+      std::string_view key, int64_t time_from_ms, int64_t time_to_ms) const override;
+  [[nodiscard]] Result<std::unique_ptr<WindowIterator>> FetchAll(int64_t time_from_ms,
+                                                                 int64_t time_to_ms) const override;
+  [[nodiscard]] int64_t observed_stream_time_ms() const override {
+    return inner_->observed_stream_time_ms();
+  }
+  [[nodiscard]] uint64_t expired_writes() const override { return inner_->expired_writes(); }
+  Status ApplyRestoreBatch(std::span<const ChangelogRecord> records) override;
+  Status FlushAfterRestore() override;
+  Status Flush() override;
+  Status Close() override { return inner_->Close(); }
+
+  [[nodiscard]] const std::shared_ptr<StoreMetrics>& metrics() const { return metrics_; }
+
+ private:
+  std::unique_ptr<WindowBytesStore> inner_;
+  std::shared_ptr<StoreMetrics> metrics_;
+};
+
+class MeteredSessionStore final : public SessionBytesStore {
+ public:
+  MeteredSessionStore(std::unique_ptr<SessionBytesStore> inner,
+                      std::shared_ptr<StoreMetrics> metrics);
+
+  [[nodiscard]] const std::string& name() const override { return inner_->name(); }
+  [[nodiscard]] Result<WriteOutcome> Put(std::string_view key, SessionWindow session,
+                                         std::string_view value) override;
+  [[nodiscard]] Result<WriteOutcome> Remove(std::string_view key, SessionWindow session) override;
+  [[nodiscard]] Result<std::optional<std::string>> FetchSession(
+      std::string_view key, SessionWindow session) const override;
+  [[nodiscard]] Result<std::unique_ptr<SessionIterator>> FindSessions(
+      std::string_view key, int64_t earliest_session_end_ms,
+      int64_t latest_session_start_ms) const override;
+  [[nodiscard]] Result<std::unique_ptr<SessionIterator>> FetchSessions(
+      std::string_view key) const override;
+  [[nodiscard]] int64_t observed_stream_time_ms() const override {
+    return inner_->observed_stream_time_ms();
+  }
+  [[nodiscard]] uint64_t expired_writes() const override { return inner_->expired_writes(); }
+  Status ApplyRestoreBatch(std::span<const ChangelogRecord> records) override;
+  Status FlushAfterRestore() override;
+  Status Flush() override;
+  Status Close() override { return inner_->Close(); }
+
+  [[nodiscard]] const std::shared_ptr<StoreMetrics>& metrics() const { return metrics_; }
+
+ private:
+  std::unique_ptr<SessionBytesStore> inner_;
   std::shared_ptr<StoreMetrics> metrics_;
 };
 

@@ -1,7 +1,7 @@
 // KeyValueBytesStore: the byte-level key-value store interface of brook's state layer, in
 // the style of Kafka Streams' KeyValueStore<Bytes, byte[]>. Backends (in-memory, RocksDB)
 // implement it; decorators (change logging, metering) wrap one and implement it again; the
-// typed layer (typed_store.h) sits on top and is the only layer that knows serdes.
+// typed views (typed_views.h) sit on top and are the only layer that knows serdes.
 //
 // Semantics: keys and values are arbitrary byte strings (empty and NUL bytes included);
 // keys are ordered bytewise as unsigned chars. Range bounds are inclusive, and an absent

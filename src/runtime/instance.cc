@@ -1,0 +1,1197 @@
+#include "runtime/instance.h"
+
+#include <algorithm>
+#include <array>
+#include <filesystem>
+#include <future>
+#include <utility>
+
+#include "client/admin.h"
+#include "client/client_config.h"
+#include "common/log.h"
+#include "group/group_config.h"
+#include "runtime/changelog_topics.h"
+
+namespace brook::runtime {
+namespace {
+
+struct ListDeleter {
+  void operator()(rd_kafka_topic_partition_list_t* l) const {
+    rd_kafka_topic_partition_list_destroy(l);
+  }
+};
+using ListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, ListDeleter>;
+
+struct ErrorDeleter {
+  void operator()(rd_kafka_error_t* e) const { rd_kafka_error_destroy(e); }
+};
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+constexpr size_t kPollBatch = 500;    // messages taken from a thread's queue at once
+constexpr int kProcessPerTask = 200;  // records a task processes before the next task
+
+}  // namespace
+
+std::string_view InstanceStateName(InstanceState s) {
+  switch (s) {
+    case InstanceState::kCreated:
+      return "CREATED";
+    case InstanceState::kRebalancing:
+      return "REBALANCING";
+    case InstanceState::kRunning:
+      return "RUNNING";
+    case InstanceState::kPendingShutdown:
+      return "PENDING_SHUTDOWN";
+    case InstanceState::kNotRunning:
+      return "NOT_RUNNING";
+    case InstanceState::kError:
+      return "ERROR";
+  }
+  return "?";
+}
+
+std::string_view TaskRoleName(TaskRole r) {
+  switch (r) {
+    case TaskRole::kActive:
+      return "active";
+    case TaskRole::kStandby:
+      return "standby";
+    case TaskRole::kWarmup:
+      return "warmup";
+  }
+  return "?";
+}
+
+void DefineInstanceKeys(ConfigSchema& schema) {
+  client::DefineClientKeys(schema);
+  group::DefineGroupKeys(schema);
+  DefineRuntimeKeys(schema);
+}
+
+// One source partition of an active task, assigned to the consumer.
+struct PartitionHandle {
+  group::TopicPartition tp;
+  rd_kafka_queue_t* queue = nullptr;  // the partition's queue, forwarded to the thread's
+  bool paused = false;
+};
+
+struct Instance::ActiveTask {
+  TaskId id;
+  std::unique_ptr<TaskStateManager> state;
+  std::unique_ptr<StreamTask> task;
+  size_t thread = 0;
+  bool restoring = false;
+  bool assigned = false;  // source partitions are in the consumer's assignment
+  std::map<group::TopicPartition, int64_t> start_offsets;  // committed (or reset) positions
+  std::vector<PartitionHandle> partitions;
+  // Progress tracking (owning thread).
+  int64_t last_progress_ms = 0;
+  int64_t max_stall_ms = 0;
+  std::vector<state::ChangelogPartition> changelogs;
+};
+
+struct Instance::StandbyTask {
+  TaskId id;
+  std::unique_ptr<TaskStateManager> state;
+  bool warmup = false;
+};
+
+struct Instance::StreamThread {
+  size_t index = 0;
+  std::thread thread;
+  rd_kafka_queue_t* queue = nullptr;
+  std::vector<TaskId> tasks;  // guarded by the gate (exclusive to change)
+  std::mutex inbox_mu;
+  std::vector<TaskId> restored;  // guarded by inbox_mu: tasks whose restore completed
+  std::map<group::TopicPartition, ActiveTask*> routes;  // guarded by the gate
+};
+
+struct Instance::RestoreCommand {
+  std::function<Status(ChangelogReader&)> fn;
+  std::promise<Status> done;
+};
+
+Instance::Instance(Config config, RuntimeOptions options,
+                   std::shared_ptr<const ProcessorTopology> topology,
+                   state::StateDirectory state_dir)
+    : config_(std::move(config)),
+      options_(std::move(options)),
+      topology_(std::move(topology)),
+      state_dir_(std::move(state_dir)) {}
+
+Result<std::unique_ptr<Instance>> Instance::Create(const Topology& topology, const Config& config) {
+  BROOK_ASSIGN_OR_RETURN(RuntimeOptions options, RuntimeOptionsFromConfig(config));
+  BROOK_ASSIGN_OR_RETURN(group::GroupOptions group_options, group::GroupOptionsFromConfig(config));
+  BROOK_ASSIGN_OR_RETURN(ProcessorTopology pt, ProcessorTopology::Build(topology));
+  auto shared = std::make_shared<const ProcessorTopology>(std::move(pt));
+  BROOK_ASSIGN_OR_RETURN(state::StateDirectory dir,
+                         state::StateDirectory::Open(options.state_dir, options.application_id));
+  std::unique_ptr<Instance> inst(new Instance(config, std::move(options), shared, std::move(dir)));
+  group_options.topology = shared->ToGroupTopology();
+  inst->group_options_ = std::move(group_options);
+  return inst;
+}
+
+Instance::~Instance() {
+  const Status s = Close(options_.shutdown_timeout);
+  if (!s.ok()) Logger().warn("closing the instance: {}", s.ToString());
+}
+
+int64_t Instance::NowMs() const {
+  return WallMs();
+}
+
+void Instance::SetState(InstanceState s) {
+  InstanceState cur = state_.load();
+  // kError and kNotRunning are final, except kError -> kNotRunning on close.
+  while (true) {
+    if (cur == InstanceState::kNotRunning) return;
+    if (cur == InstanceState::kError && s != InstanceState::kNotRunning) return;
+    if (state_.compare_exchange_weak(cur, s)) break;
+  }
+  std::lock_guard lock(snap_mu_);
+  snap_cv_.notify_all();
+}
+
+// ---------------------------------------------------------------------------------------
+// Start-up
+
+Status Instance::CreateClients() {
+  const bool eos = options_.guarantee == ProcessingGuarantee::kExactlyOnceV2;
+  CollectorOptions co;
+  co.guarantee = options_.guarantee;
+  const std::string instance_id =
+      group_options_.group_instance_id.value_or(group_options_.process_id);
+  co.transactional_id =
+      options_.application_id + "-" + (instance_id.empty() ? std::string("instance") : instance_id);
+  co.production_errors = options_.production_errors;
+  co.dead_letter_topic = options_.dead_letter_topic;
+  BROOK_ASSIGN_OR_RETURN(collector_, KafkaCollector::Create(config_, co));
+  if (eos) {
+    BROOK_RETURN_IF_ERROR(collector_->InitTransactions(
+        std::chrono::milliseconds(config_.GetInt("request.timeout.ms"))));
+    BROOK_RETURN_IF_ERROR(collector_->BeginTransaction());
+  }
+
+  BROOK_ASSIGN_OR_RETURN(auto conf,
+                         client::BuildRdKafkaConf(config_, client::ClientRole::kConsumer));
+  std::array<char, 512> err{};
+  const std::map<std::string, std::string> required = {
+      // librdkafka wants a group.id for a consumer; brook never joins it (manual assign).
+      {"group.id", options_.application_id + "-brook-data"},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"enable.partition.eof", "false"},
+      {"isolation.level", eos ? "read_committed" : "read_uncommitted"},
+  };
+  for (const auto& [k, v] : required) {
+    if (rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), err.data(), err.size()) !=
+        RD_KAFKA_CONF_OK) {
+      return Status::InvalidArgument("consumer " + k + ": " + err.data());
+    }
+  }
+  BROOK_ASSIGN_OR_RETURN(consumer_, client::KafkaHandle::Create(
+                                        config_, client::ClientRole::kConsumer, std::move(conf)));
+  BROOK_RETURN_IF_ERROR(consumer_->CheckReachable());
+
+  ChangelogReaderOptions ro;
+  ro.read_committed = eos;
+  BROOK_ASSIGN_OR_RETURN(reader_, ChangelogReader::Create(config_, ro));
+  return Status::Ok();
+}
+
+Status Instance::CheckTopics() {
+  BROOK_ASSIGN_OR_RETURN(auto admin, client::Admin::Create(config_));
+  std::vector<SubtopologyStores> stores;
+  for (const SubtopologySpec& sub : topology_->subtopologies()) {
+    int32_t partitions = -1;
+    std::string first;
+    for (const std::string& topic : sub.source_topics) {
+      Result<client::TopicInfo> info = admin->DescribeTopic(topic);
+      if (!info.ok()) {
+        return info.status().WithContext("source topic '" + topic + "' of sub-topology " +
+                                         std::to_string(sub.id));
+      }
+      if (partitions >= 0 && info->partitions != partitions) {
+        return Status::InvalidArgument("source topics of sub-topology " + std::to_string(sub.id) +
+                                       " are not co-partitioned: '" + first + "' has " +
+                                       std::to_string(partitions) + " partitions, '" + topic +
+                                       "' has " + std::to_string(info->partitions));
+      }
+      partitions = info->partitions;
+      first = topic;
+    }
+    bool logged = false;
+    for (const StoreSpec& s : sub.stores) logged = logged || s.logging;
+    if (logged)
+      stores.push_back({.subtopology = sub.id, .partitions = partitions, .stores = sub.stores});
+  }
+  BROOK_RETURN_IF_ERROR(EnsureChangelogTopics(*admin, options_.application_id, stores));
+  if (options_.deserialization_errors == ErrorHandling::kDeadLetter ||
+      options_.production_errors == ErrorHandling::kDeadLetter) {
+    Result<client::TopicInfo> dlq = admin->DescribeTopic(options_.dead_letter_topic);
+    if (!dlq.ok() && dlq.status().code() == StatusCode::kNotFound) {
+      const Status s = admin->CreateTopic({.name = options_.dead_letter_topic, .partitions = 1});
+      if (!s.ok() && s.code() != StatusCode::kAlreadyExists) {
+        return s.WithContext("creating the dead-letter topic");
+      }
+    } else if (!dlq.ok()) {
+      return dlq.status().WithContext("dead-letter topic");
+    }
+  }
+  // The group leader asks for partition counts through this.
+  auto admin_shared = std::shared_ptr<client::Admin>(std::move(admin));
+  group_options_.partition_counts =
+      [admin_shared](
+          const std::vector<std::string>& topics) -> Result<std::map<std::string, int32_t>> {
+    std::map<std::string, int32_t> counts;
+    for (const std::string& t : topics) {
+      BROOK_ASSIGN_OR_RETURN(client::TopicInfo info, admin_shared->DescribeTopic(t));
+      counts[t] = info.partitions;
+    }
+    return counts;
+  };
+  return Status::Ok();
+}
+
+Status Instance::Start() {
+  if (started_.exchange(true))
+    return Status::FailedPrecondition("the instance was started already");
+  BROOK_RETURN_IF_ERROR(CreateClients());
+  BROOK_RETURN_IF_ERROR(CheckTopics());
+  {
+    // Tasks with local state from an earlier run: their offset sums make the assignor give
+    // them back to this instance (state-aware placement).
+    Result<std::map<TaskId, int64_t>> sums = LocalTaskOffsetSums(state_dir_);
+    if (sums.ok()) {
+      std::lock_guard lock(snap_mu_);
+      offset_sums_ = std::move(sums).value();
+    } else {
+      Logger().warn("reading local state offsets: {}", sums.status().ToString());
+    }
+  }
+  for (int i = 0; i < options_.num_stream_threads; ++i) {
+    auto t = std::make_unique<StreamThread>();
+    t->index = static_cast<size_t>(i);
+    t->queue = rd_kafka_queue_new(consumer_->get());
+    threads_.push_back(std::move(t));
+  }
+  last_commit_ = Clock::now();
+  // The member exists before any thread that calls it; it joins only after they run.
+  BROOK_ASSIGN_OR_RETURN(member_, group::GroupMember::Create(group_options_, this));
+  restore_thread_ = std::thread([this] { RunRestoreThread(); });
+  for (auto& t : threads_) {
+    StreamThread* raw = t.get();
+    t->thread = std::thread([this, raw] { RunStreamThread(*raw); });
+  }
+  SetState(InstanceState::kRebalancing);
+  BROOK_RETURN_IF_ERROR(member_->Start());
+  Logger().info("instance of '{}' started: {} stream thread(s), {}, state in {}",
+                options_.application_id, options_.num_stream_threads,
+                options_.guarantee == ProcessingGuarantee::kExactlyOnceV2 ? "exactly_once_v2"
+                                                                          : "at_least_once",
+                state_dir_.app_dir().string());
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------
+// Restore thread
+
+Status Instance::RestoreCall(std::function<Status(ChangelogReader&)> fn) {
+  auto cmd = std::make_shared<RestoreCommand>();
+  cmd->fn = std::move(fn);
+  std::future<Status> done = cmd->done.get_future();
+  {
+    std::lock_guard lock(restore_mu_);
+    if (restore_stop_ || !restore_thread_.joinable()) {
+      // Not running: run inline (start-up/shutdown paths hold no restore-thread state).
+      return reader_ ? cmd->fn(*reader_) : Status::Ok();
+    }
+    restore_commands_.push_back(cmd);
+  }
+  restore_cv_.notify_all();
+  return done.get();
+}
+
+void Instance::RunRestoreThread() {
+  while (true) {
+    std::deque<std::shared_ptr<RestoreCommand>> commands;
+    {
+      std::unique_lock lock(restore_mu_);
+      if (reader_->empty()) {
+        restore_cv_.wait_for(lock, std::chrono::milliseconds(100),
+                             [&] { return restore_stop_ || !restore_commands_.empty(); });
+      }
+      commands.swap(restore_commands_);
+      if (restore_stop_ && commands.empty()) break;
+    }
+    for (auto& c : commands) c->done.set_value(c->fn(*reader_));
+    if (!reader_->empty()) {
+      Result<ChangelogPollResult> r = reader_->Poll(std::chrono::milliseconds(50));
+      if (!r.ok()) {
+        Fail(r.status().WithContext("restore consumer"));
+      } else {
+        OnRestored(*r);
+      }
+    }
+    PublishRestoreStats();
+  }
+}
+
+void Instance::OnRestored(const ChangelogPollResult& result) {
+  for (const auto& [task, status] : result.failed) {
+    if (restoring_states_.erase(task) > 0) {
+      // A standby that cannot follow its changelog is dropped; the active copy is unaffected.
+      Logger().warn("standby {} stopped: {}", task.ToString(), status.ToString());
+      continue;
+    }
+    Fail(status.WithContext("restoring task " + task.ToString()));
+  }
+  // Hand restored active tasks to their stream threads. The task map may only be read under
+  // the gate; the thread index is stable while the task exists, and the thread ignores ids
+  // it no longer owns.
+  for (const TaskId& id : result.restored) {
+    for (auto& t : threads_) {
+      std::lock_guard lock(t->inbox_mu);
+      t->restored.push_back(id);
+    }
+  }
+}
+
+void Instance::PublishRestoreStats() {
+  std::vector<RestoreProgress> progress = reader_->AllProgress();
+  std::lock_guard lock(snap_mu_);
+  for (const auto& [id, st] : restoring_states_) offset_sums_[id] = st->OffsetSum();
+  std::erase_if(warmup_rejoin_requested_, [&](const TaskId& id) {
+    auto it = standby_status_.find(id);
+    return it == standby_status_.end() || it->second.role != TaskRole::kWarmup;
+  });
+  for (const RestoreProgress& p : progress) {
+    if (p.mode == RestoreMode::kStandby) {
+      auto it = standby_status_.find(p.task);
+      if (it != standby_status_.end()) {
+        it->second.lag = p.lag;
+        it->second.restored = p.records_restored;
+      }
+    } else {
+      auto it = task_status_.find(p.task);
+      if (it != task_status_.end()) {
+        it->second.lag = p.lag;
+        it->second.restored = p.records_restored;
+      }
+    }
+  }
+  // A warmup that caught up asks for the follow-up rebalance that promotes it.
+  const int64_t acceptable = group_options_.assignor.acceptable_recovery_lag;
+  for (const RestoreProgress& p : progress) {
+    auto it = standby_status_.find(p.task);
+    if (it == standby_status_.end() || it->second.role != TaskRole::kWarmup) continue;
+    if (p.lag <= acceptable && !warmup_rejoin_requested_.contains(p.task) && member_) {
+      warmup_rejoin_requested_.insert(p.task);
+      member_->RequestRejoin("warmup " + p.task.ToString() + " caught up (lag " +
+                             std::to_string(p.lag) + ")");
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Stream threads
+
+void Instance::RunStreamThread(StreamThread& thread) {
+  auto last_notify = Clock::now() - std::chrono::seconds(1);
+  while (!stopping_.load()) {
+    bool busy = false;
+    {
+      SharedEntry entry(gate_);
+      if (stopping_.load()) break;
+      TakeRestored(thread);
+      size_t buffered = 0;
+      for (const TaskId& id : thread.tasks) {
+        auto it = active_.find(id);
+        if (it != active_.end() && it->second->task)
+          buffered += it->second->task->buffered_records();
+      }
+      const auto wait = buffered > 0 ? std::chrono::milliseconds(0) : options_.poll_interval;
+      Status s = PollInto(thread, thread.tasks.empty() ? std::chrono::milliseconds(0) : wait);
+      if (s.ok()) s = ProcessTasks(thread);
+      if (!s.ok()) {
+        Fail(s);
+      } else {
+        for (const TaskId& id : thread.tasks) {
+          auto it = active_.find(id);
+          if (it != active_.end() && it->second->task->buffered_records() > 0) busy = true;
+        }
+      }
+      collector_->Poll();
+      if (thread.index == 0) rd_kafka_poll(consumer_->get(), 0);  // consumer errors, logs
+      UpdateThreadStats(thread);
+    }
+    if (state_.load() == InstanceState::kError) break;
+    if (thread.index == 0 && member_) {
+      const auto now = Clock::now();
+      if (now - last_notify > std::chrono::milliseconds(200)) {
+        member_->NotifyPollProgress();
+        last_notify = now;
+      }
+    }
+    bool requested = false;
+    if (thread.index == 0) {
+      SharedEntry entry(gate_);
+      for (auto& [id, t] : active_)
+        requested = requested || (t->task && t->task->commit_requested());
+    }
+    MaybeCommit(requested);
+    if (thread.tasks.empty() && !busy) std::this_thread::sleep_for(options_.poll_interval);
+  }
+}
+
+void Instance::TakeRestored(StreamThread& thread) {
+  std::vector<TaskId> ids;
+  {
+    std::lock_guard lock(thread.inbox_mu);
+    ids.swap(thread.restored);
+  }
+  for (const TaskId& id : ids) {
+    auto it = active_.find(id);
+    if (it == active_.end() || it->second->thread != thread.index || !it->second->restoring) {
+      continue;
+    }
+    ActiveTask& t = *it->second;
+    Status s = t.task->CompleteRestoration();
+    if (s.ok() && options_.guarantee == ProcessingGuarantee::kExactlyOnceV2) {
+      // Under exactly-once the local state runs ahead of what is committed until the next
+      // commit: without a checkpoint a crash restores it from the changelog (read_committed).
+      std::error_code ec;
+      std::filesystem::remove(t.state->task_dir() / std::string(state::kCheckpointFileName), ec);
+    }
+    if (s.ok()) s = AssignPartitionsLocked(t);
+    if (!s.ok()) {
+      Fail(s.WithContext("starting task " + id.ToString()));
+      continue;
+    }
+    t.restoring = false;
+    t.last_progress_ms = NowMs();
+    Logger().info("task {} restored ({} records) and running", id.ToString(),
+                  t.state->records_restored());
+  }
+}
+
+Status Instance::PollInto(StreamThread& thread, std::chrono::milliseconds timeout) {
+  std::array<rd_kafka_message_t*, kPollBatch> msgs{};
+  const ssize_t n = rd_kafka_consume_batch_queue(thread.queue, static_cast<int>(timeout.count()),
+                                                 msgs.data(), msgs.size());
+  if (n < 0) {
+    return Status::Internal("consume from the thread queue: " +
+                            client::RdKafkaErrorString(rd_kafka_last_error()));
+  }
+  std::map<ActiveTask*, std::map<group::TopicPartition, std::vector<ConsumedRecord>>> batches;
+  for (ssize_t i = 0; i < n; ++i) {
+    rd_kafka_message_t* m = msgs[static_cast<size_t>(i)];
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        Logger().warn("consumer: topic '{}' partition {}: {}",
+                      m->rkt ? rd_kafka_topic_name(m->rkt) : "?", m->partition,
+                      rd_kafka_message_errstr(m));
+      }
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    group::TopicPartition tp{rd_kafka_topic_name(m->rkt), m->partition};
+    auto route = thread.routes.find(tp);
+    if (route == thread.routes.end()) {  // a partition this thread no longer owns
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    ConsumedRecord r;
+    r.topic = tp.topic;
+    r.partition = tp.partition;
+    r.offset = m->offset;
+    rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+    r.timestamp_ms = rd_kafka_message_timestamp(m, &type);
+    if (m->key != nullptr) r.key.emplace(static_cast<const char*>(m->key), m->key_len);
+    if (m->payload != nullptr) r.value.emplace(static_cast<const char*>(m->payload), m->len);
+    rd_kafka_headers_t* hdrs = nullptr;
+    if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const char* name = nullptr;
+      const void* value = nullptr;
+      size_t size = 0;
+      for (size_t h = 0;
+           rd_kafka_header_get_all(hdrs, h, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+           ++h) {
+        Header header;
+        header.key = name;
+        if (value != nullptr) header.value.emplace(static_cast<const char*>(value), size);
+        r.headers.push_back(std::move(header));
+      }
+    }
+    batches[route->second][tp].push_back(std::move(r));
+    rd_kafka_message_destroy(m);
+  }
+  for (auto& [task, per_partition] : batches) {
+    for (auto& [tp, records] : per_partition) {
+      BROOK_RETURN_IF_ERROR(task->task->AddRecords(tp, std::move(records)));
+      // Back-pressure: stop fetching a partition whose task has enough buffered.
+      for (PartitionHandle& ph : task->partitions) {
+        if (ph.tp == tp && !ph.paused &&
+            static_cast<int64_t>(task->task->BufferedRecords(tp)) >=
+                options_.buffered_records_per_partition) {
+          ListPtr l(rd_kafka_topic_partition_list_new(1));
+          rd_kafka_topic_partition_list_add(l.get(), tp.topic.c_str(), tp.partition);
+          rd_kafka_pause_partitions(consumer_->get(), l.get());
+          ph.paused = true;
+        }
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status Instance::ProcessTasks(StreamThread& thread) {
+  const int64_t now = NowMs();
+  for (const TaskId& id : thread.tasks) {
+    auto it = active_.find(id);
+    if (it == active_.end()) continue;
+    ActiveTask& t = *it->second;
+    if (t.restoring || t.task->state() != TaskState::kRunning) continue;
+    const uint64_t before = t.task->processed_records() + t.task->skipped_records();
+    for (int i = 0; i < kProcessPerTask; ++i) {
+      BROOK_ASSIGN_OR_RETURN(bool did, t.task->Process());
+      if (!did) break;
+    }
+    BROOK_ASSIGN_OR_RETURN(bool punctuated, t.task->MaybePunctuateWallClock(now));
+    (void)punctuated;
+    const uint64_t after = t.task->processed_records() + t.task->skipped_records();
+    processed_.fetch_add(after - before);
+    if (after != before || t.task->buffered_records() == 0) {
+      t.last_progress_ms = now;
+    } else {
+      t.max_stall_ms = std::max(t.max_stall_ms, now - t.last_progress_ms);
+    }
+    if (after != before) t.max_stall_ms = std::max(t.max_stall_ms, now - t.last_progress_ms);
+    for (PartitionHandle& ph : t.partitions) {
+      if (ph.paused && static_cast<int64_t>(t.task->BufferedRecords(ph.tp)) <
+                           options_.buffered_records_per_partition / 2) {
+        ListPtr l(rd_kafka_topic_partition_list_new(1));
+        rd_kafka_topic_partition_list_add(l.get(), ph.tp.topic.c_str(), ph.tp.partition);
+        rd_kafka_resume_partitions(consumer_->get(), l.get());
+        ph.paused = false;
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+void Instance::UpdateThreadStats(StreamThread& thread) {
+  std::lock_guard lock(snap_mu_);
+  for (const TaskId& id : thread.tasks) {
+    auto it = active_.find(id);
+    if (it == active_.end()) continue;
+    const ActiveTask& t = *it->second;
+    TaskStatus& s = task_status_[id];
+    s.id = id;
+    s.role = TaskRole::kActive;
+    s.restoring = t.restoring;
+    s.processed = t.task->processed_records();
+    s.max_stall_ms = t.max_stall_ms;
+    s.last_progress_ms = t.last_progress_ms;
+    if (!t.restoring) s.lag = 0;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Commits
+
+void Instance::MaybeCommit(bool requested) {
+  if (!requested && Clock::now() - last_commit_ < options_.commit_interval) return;
+  std::map<group::TopicPartition, int64_t> offsets;
+  {
+    ExclusiveEntry entry(gate_);
+    if (stopping_.load() || state_.load() == InstanceState::kError) return;
+    if (!requested && Clock::now() - last_commit_ < options_.commit_interval) return;
+    const Status s = CommitAllLocked("interval", &offsets);
+    if (!s.ok()) Logger().warn("commit failed: {}", s.ToString());
+  }
+  // The offset commit goes through the group thread, which may be waiting for the gate in a
+  // rebalance callback: send it with the gate released (the member never lets an offset go
+  // back, so a callback's newer commit in between is not undone).
+  if (!offsets.empty() && member_) {
+    const Status s = member_->CommitOffsets(offsets, options_.shutdown_timeout);
+    if (!s.ok()) Logger().warn("offset commit (interval) failed: {}", s.ToString());
+  }
+}
+
+Status Instance::CommitAllLocked(std::string_view why,
+                                 std::map<group::TopicPartition, int64_t>* deferred) {
+  last_commit_ = Clock::now();
+  if (state_.load() == InstanceState::kError) {
+    return Status::FailedPrecondition("not committing: the instance failed");
+  }
+  const bool eos = options_.guarantee == ProcessingGuarantee::kExactlyOnceV2;
+  std::map<group::TopicPartition, int64_t> offsets;
+  std::vector<ActiveTask*> committed;
+  for (auto& [id, t] : active_) {
+    if (t->restoring || !t->task) continue;
+    if (!t->task->commit_needed() && !eos) continue;
+    for (const auto& [tp, off] : t->task->CommittableOffsets()) offsets[tp] = off;
+    committed.push_back(t.get());
+  }
+  Status flushed = collector_->Flush(options_.shutdown_timeout);
+  if (!flushed.ok()) {
+    FailLocked(flushed.WithContext("flushing the producer before a commit"));
+    return flushed;
+  }
+  if (eos) {
+    group::MemberStatus ms = member_ ? member_->status() : group::MemberStatus{};
+    TxnGroup g{.group_id = options_.application_id,
+               .generation = ms.generation,
+               .member_id = ms.member_id,
+               .group_instance_id = group_options_.group_instance_id.value_or("")};
+    Status s = collector_->CommitTransaction(offsets, g, options_.shutdown_timeout);
+    if (!s.ok()) {
+      if (s.code() == StatusCode::kFailedPrecondition) {
+        FailLocked(s);
+        return s;
+      }
+      // Abortable (e.g. a stale generation): nothing of this transaction becomes visible.
+      Logger().warn("exactly-once commit failed, aborting the transaction: {}", s.ToString());
+      const Status a = collector_->AbortTransaction(options_.shutdown_timeout);
+      collector_->ResetAfterAbort();
+      CloseAllActiveLocked(/*clean=*/false);
+      if (!a.ok()) {
+        FailLocked(a);
+        return a;
+      }
+      if (Status b = collector_->BeginTransaction(); !b.ok()) {
+        FailLocked(b);
+        return b;
+      }
+      if (member_) member_->RequestRejoin("exactly-once commit aborted");
+      return s;
+    }
+    if (Status b = collector_->BeginTransaction(); !b.ok()) {
+      FailLocked(b);
+      return b;
+    }
+  } else {
+    const auto acked = collector_->AckedOffsets();
+    for (ActiveTask* t : committed) {
+      state::CheckpointOffsets written;
+      for (const auto& cp : t->changelogs) {
+        auto it = acked.find(group::TopicPartition{cp.topic, cp.partition});
+        if (it != acked.end()) written[cp] = it->second;
+      }
+      Status s = t->state->Checkpoint(written);
+      if (!s.ok()) {
+        FailLocked(s.WithContext("checkpointing task " + t->id.ToString()));
+        return s;
+      }
+    }
+    if (deferred != nullptr) {
+      *deferred = offsets;
+    } else if (!offsets.empty() && member_) {
+      Status s = member_->CommitOffsets(offsets, options_.shutdown_timeout);
+      if (!s.ok()) {
+        // A stale generation: the tasks will be reported lost; nothing more to do here.
+        Logger().warn("offset commit ({}) failed: {}", why, s.ToString());
+        return s;
+      }
+    }
+  }
+  {
+    std::lock_guard lock(snap_mu_);
+    for (ActiveTask* t : committed) offset_sums_[t->id] = t->state->OffsetSum();
+  }
+  for (ActiveTask* t : committed) t->task->MarkCommitted();
+  commits_.fetch_add(1);
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------
+// Task management (gate held exclusively)
+
+Status Instance::AssignPartitionsLocked(ActiveTask& t) {
+  StreamThread& thread = *threads_.at(t.thread);
+  ListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(t.task->partitions().size())));
+  for (const group::TopicPartition& tp : t.task->partitions()) {
+    PartitionHandle ph;
+    ph.tp = tp;
+    ph.queue = rd_kafka_queue_get_partition(consumer_->get(), tp.topic.c_str(), tp.partition);
+    if (ph.queue == nullptr) {
+      return Status::Internal("no queue for topic '" + tp.topic + "' partition " +
+                              std::to_string(tp.partition));
+    }
+    rd_kafka_queue_forward(ph.queue, thread.queue);
+    auto it = t.start_offsets.find(tp);
+    int64_t offset = options_.reset_to_earliest ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
+    if (it != t.start_offsets.end()) offset = it->second;
+    rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = offset;
+    t.partitions.push_back(ph);
+    thread.routes[tp] = &t;
+  }
+  std::unique_ptr<rd_kafka_error_t, ErrorDeleter> e(
+      rd_kafka_incremental_assign(consumer_->get(), list.get()));
+  if (e) {
+    return Status::Internal(std::string("assigning the partitions of task ") + t.id.ToString() +
+                            ": " + rd_kafka_error_string(e.get()));
+  }
+  t.assigned = true;
+  return Status::Ok();
+}
+
+void Instance::UnassignPartitionsLocked(ActiveTask& t) {
+  StreamThread& thread = *threads_.at(t.thread);
+  if (t.assigned) {
+    ListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(t.partitions.size())));
+    for (const PartitionHandle& ph : t.partitions) {
+      rd_kafka_topic_partition_list_add(list.get(), ph.tp.topic.c_str(), ph.tp.partition);
+    }
+    std::unique_ptr<rd_kafka_error_t, ErrorDeleter> e(
+        rd_kafka_incremental_unassign(consumer_->get(), list.get()));
+    if (e)
+      Logger().warn("unassigning task {}: {}", t.id.ToString(), rd_kafka_error_string(e.get()));
+  }
+  for (PartitionHandle& ph : t.partitions) {
+    if (ph.queue != nullptr) {
+      rd_kafka_queue_forward(ph.queue, nullptr);
+      rd_kafka_queue_destroy(ph.queue);
+    }
+    thread.routes.erase(ph.tp);
+  }
+  t.partitions.clear();
+  t.assigned = false;
+}
+
+void Instance::CloseActiveLocked(const TaskId& id, bool clean) {
+  auto it = active_.find(id);
+  if (it == active_.end()) return;
+  ActiveTask& t = *it->second;
+  if (t.restoring) {
+    const Status u = RestoreCall([this, id](ChangelogReader& r) {
+      restoring_states_.erase(id);
+      return r.Unregister(id);
+    });
+    if (!u.ok())
+      Logger().warn("unregistering task {} from restore: {}", id.ToString(), u.ToString());
+  }
+  UnassignPartitionsLocked(t);
+  if (t.task) {
+    if (t.task->state() != TaskState::kSuspended && t.task->state() != TaskState::kClosed) {
+      const Status s = t.task->Suspend();
+      if (!s.ok()) Logger().warn("suspending task {}: {}", id.ToString(), s.ToString());
+    }
+    if (t.task->state() == TaskState::kSuspended) {
+      const Status s = t.task->Close();
+      if (!s.ok()) Logger().warn("closing task {}: {}", id.ToString(), s.ToString());
+    }
+  }
+  if (t.state) {
+    // A clean close checkpoints the committed state; a dirty one leaves the last checkpoint
+    // (at-least-once: replaying the changelog from there is idempotent). Under exactly-once a
+    // dirty close leaves no checkpoint at all (removed when the task started).
+    const bool checkpoint = clean && state_.load() != InstanceState::kError;
+    state::CheckpointOffsets written;
+    if (checkpoint && !t.restoring) {
+      const auto acked = collector_->AckedOffsets();
+      for (const auto& cp : t.changelogs) {
+        auto a = acked.find(group::TopicPartition{cp.topic, cp.partition});
+        if (a != acked.end()) written[cp] = a->second;
+      }
+      const Status c = t.state->Checkpoint(written);
+      if (!c.ok()) Logger().warn("checkpointing task {}: {}", id.ToString(), c.ToString());
+    }
+    const int64_t sum = t.state->OffsetSum();
+    const Status s = t.state->Close(checkpoint && t.restoring);
+    if (!s.ok()) Logger().warn("closing the state of task {}: {}", id.ToString(), s.ToString());
+    std::lock_guard lock(snap_mu_);
+    if (checkpoint) {
+      offset_sums_[id] = sum;
+    } else {
+      offset_sums_.erase(id);
+    }
+  }
+  StreamThread& thread = *threads_.at(t.thread);
+  std::erase(thread.tasks, id);
+  {
+    std::lock_guard lock(snap_mu_);
+    task_status_.erase(id);
+  }
+  active_.erase(it);
+}
+
+void Instance::CloseAllActiveLocked(bool clean) {
+  std::vector<TaskId> ids;
+  for (const auto& [id, t] : active_) ids.push_back(id);
+  for (const TaskId& id : ids) CloseActiveLocked(id, clean);
+}
+
+Status Instance::CreateActiveLocked(const TaskId& id,
+                                    const std::map<group::TopicPartition, int64_t>& committed) {
+  const SubtopologySpec* sub = topology_->Find(id.subtopology);
+  if (sub == nullptr)
+    return Status::InvalidArgument("unknown sub-topology in task " + id.ToString());
+  // A local standby or warmup of the task becomes the active: close it first (checkpoint),
+  // then reopen as active; restore continues from its position.
+  if (auto sb = standbys_.find(id); sb != standbys_.end()) {
+    const Status u = RestoreCall([this, id](ChangelogReader& r) {
+      restoring_states_.erase(id);
+      return r.Unregister(id);
+    });
+    if (!u.ok()) Logger().warn("unregistering standby {}: {}", id.ToString(), u.ToString());
+    const Status c = sb->second->state->Close(true);
+    if (!c.ok()) Logger().warn("closing standby {}: {}", id.ToString(), c.ToString());
+    standbys_.erase(sb);
+    std::lock_guard lock(snap_mu_);
+    standby_status_.erase(id);
+  }
+  auto t = std::make_unique<ActiveTask>();
+  t->id = id;
+  // The least loaded thread.
+  size_t best = 0;
+  for (size_t i = 1; i < threads_.size(); ++i) {
+    if (threads_[i]->tasks.size() < threads_[best]->tasks.size()) best = i;
+  }
+  t->thread = best;
+  TaskStateOptions so;
+  so.collector = collector_.get();
+  ActiveTask* raw = t.get();
+  so.timestamps = [raw]() -> int64_t {
+    return raw->task ? std::max<int64_t>(0, raw->task->current_timestamp_ms()) : WallMs();
+  };
+  BROOK_ASSIGN_OR_RETURN(t->state, TaskStateManager::Open(id, sub->stores, options_.application_id,
+                                                          state_dir_, std::move(so)));
+  t->changelogs = t->state->ChangelogPartitions();
+  StreamTaskOptions to;
+  to.application_id = options_.application_id;
+  const ErrorHandling handling = options_.deserialization_errors;
+  KafkaCollector* collector = collector_.get();
+  std::atomic<uint64_t>* skipped = &skipped_;
+  to.deserialization_handler = [handling, collector, skipped](const ConsumedRecord& r,
+                                                              const Status& error) {
+    switch (handling) {
+      case ErrorHandling::kFail:
+        return HandlerDecision::kFail;
+      case ErrorHandling::kLogAndContinue:
+        skipped->fetch_add(1);
+        Logger().warn("skipping record topic '{}' partition {} offset {}: {}", r.topic, r.partition,
+                      r.offset, error.message());
+        return HandlerDecision::kContinue;
+      case ErrorHandling::kDeadLetter: {
+        const Status s = collector->SendDeadLetter(
+            DeadLetter{.topic = r.topic,
+                       .partition = r.partition,
+                       .offset = r.offset,
+                       .key = r.key ? std::optional<std::string_view>(*r.key) : std::nullopt,
+                       .value = r.value ? std::optional<std::string_view>(*r.value) : std::nullopt,
+                       .timestamp_ms = r.timestamp_ms,
+                       .headers = &r.headers,
+                       .stage = "deserialization",
+                       .error = error.message()});
+        if (!s.ok()) {
+          Logger().error("dead-lettering topic '{}' partition {} offset {} failed: {}", r.topic,
+                         r.partition, r.offset, s.ToString());
+          return HandlerDecision::kFail;
+        }
+        return HandlerDecision::kContinue;
+      }
+    }
+    return HandlerDecision::kFail;
+  };
+  BROOK_ASSIGN_OR_RETURN(t->task,
+                         StreamTask::Create(id, topology_, *collector_, *t->state, std::move(to)));
+  for (const group::TopicPartition& tp : t->task->partitions()) {
+    auto it = committed.find(tp);
+    if (it != committed.end()) t->start_offsets[tp] = it->second;
+  }
+  threads_[best]->tasks.push_back(id);
+  t->last_progress_ms = NowMs();
+  const bool needs_restore = !t->changelogs.empty();
+  ActiveTask& ref = *t;
+  active_.emplace(id, std::move(t));
+  {
+    std::lock_guard lock(snap_mu_);
+    task_status_[id] = TaskStatus{.id = id, .role = TaskRole::kActive, .restoring = needs_restore};
+  }
+  BROOK_RETURN_IF_ERROR(ref.task->StartRestoring());
+  if (needs_restore) {
+    ref.restoring = true;
+    TaskStateManager* st = ref.state.get();
+    return RestoreCall(
+        [id, st](ChangelogReader& r) { return r.Register(id, st, RestoreMode::kRestoreActive); });
+  }
+  BROOK_RETURN_IF_ERROR(ref.task->CompleteRestoration());
+  return AssignPartitionsLocked(ref);
+}
+
+void Instance::UpdateStandbysLocked(const std::set<TaskId>& standby,
+                                    const std::set<TaskId>& warmup) {
+  std::set<TaskId> wanted = standby;
+  wanted.insert(warmup.begin(), warmup.end());
+  // Drop standbys no longer assigned (or now active).
+  std::vector<TaskId> drop;
+  for (const auto& [id, sb] : standbys_) {
+    if (!wanted.contains(id) || active_.contains(id)) drop.push_back(id);
+  }
+  for (const TaskId& id : drop) {
+    auto& sb = standbys_.at(id);
+    const Status u = RestoreCall([this, id](ChangelogReader& r) {
+      restoring_states_.erase(id);
+      return r.Unregister(id);
+    });
+    if (!u.ok()) Logger().warn("unregistering standby {}: {}", id.ToString(), u.ToString());
+    const int64_t sum = sb->state->OffsetSum();
+    const Status c = sb->state->Close(true);
+    if (!c.ok()) Logger().warn("closing standby {}: {}", id.ToString(), c.ToString());
+    standbys_.erase(id);
+    std::lock_guard lock(snap_mu_);
+    standby_status_.erase(id);
+    offset_sums_[id] = sum;
+  }
+  for (const TaskId& id : wanted) {
+    if (active_.contains(id)) continue;
+    auto existing = standbys_.find(id);
+    if (existing != standbys_.end()) {
+      existing->second->warmup = warmup.contains(id);
+      std::lock_guard lock(snap_mu_);
+      standby_status_[id].role = warmup.contains(id) ? TaskRole::kWarmup : TaskRole::kStandby;
+      continue;
+    }
+    const SubtopologySpec* sub = topology_->Find(id.subtopology);
+    if (sub == nullptr || !sub->stateful()) continue;
+    Result<std::unique_ptr<TaskStateManager>> st =
+        TaskStateManager::Open(id, sub->stores, options_.application_id, state_dir_, {});
+    if (!st.ok()) {
+      Logger().warn("opening standby {}: {}", id.ToString(), st.status().ToString());
+      continue;
+    }
+    auto sb = std::make_unique<StandbyTask>();
+    sb->id = id;
+    sb->state = std::move(st).value();
+    sb->warmup = warmup.contains(id);
+    TaskStateManager* raw = sb->state.get();
+    const Status r = RestoreCall([this, id, raw](ChangelogReader& reader) {
+      Status s = reader.Register(id, raw, RestoreMode::kStandby);
+      if (s.ok()) restoring_states_[id] = raw;
+      return s;
+    });
+    if (!r.ok()) {
+      Logger().warn("starting standby {}: {}", id.ToString(), r.ToString());
+      (void)sb->state->Close(false);
+      continue;
+    }
+    {
+      std::lock_guard lock(snap_mu_);
+      standby_status_[id] =
+          TaskStatus{.id = id, .role = sb->warmup ? TaskRole::kWarmup : TaskRole::kStandby};
+    }
+    standbys_.emplace(id, std::move(sb));
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Group callbacks (group thread)
+
+group::LocalState Instance::GetLocalState() {
+  group::LocalState ls;
+  std::lock_guard lock(snap_mu_);
+  ls.task_offset_sums = offset_sums_;
+  return ls;
+}
+
+void Instance::OnTasksRevoked(const std::set<TaskId>& tasks) {
+  ExclusiveEntry entry(gate_);
+  SetState(InstanceState::kRebalancing);
+  if (state_.load() != InstanceState::kError) {
+    const Status s = CommitAllLocked("revocation");
+    if (!s.ok())
+      Logger().warn("commit before revoking {}: {}", group::TaskSetString(tasks), s.ToString());
+  }
+  for (const TaskId& id : tasks) CloseActiveLocked(id, /*clean=*/true);
+}
+
+void Instance::OnTasksLost(const std::set<TaskId>& tasks) {
+  ExclusiveEntry entry(gate_);
+  SetState(InstanceState::kRebalancing);
+  if (options_.guarantee == ProcessingGuarantee::kExactlyOnceV2) {
+    // Everything since the last commit belongs to the open transaction: abort it and rewind
+    // every task (they all wrote into it).
+    const Status a = collector_->AbortTransaction(options_.shutdown_timeout);
+    collector_->ResetAfterAbort();
+    CloseAllActiveLocked(/*clean=*/false);
+    if (!a.ok()) {
+      FailLocked(a);
+      return;
+    }
+    if (Status b = collector_->BeginTransaction(); !b.ok()) FailLocked(b);
+    return;
+  }
+  for (const TaskId& id : tasks) CloseActiveLocked(id, /*clean=*/false);
+}
+
+void Instance::OnAssignment(const group::GroupAssignment& assignment) {
+  ExclusiveEntry entry(gate_);
+  if (state_.load() == InstanceState::kError || stopping_.load()) return;
+  generation_ = assignment.generation;
+  member_id_ = assignment.member_id;
+  // Tasks we run that are no longer ours (eager revokes them earlier; this is a safety net).
+  std::vector<TaskId> gone;
+  for (const auto& [id, t] : active_) {
+    if (!assignment.active.contains(id)) gone.push_back(id);
+  }
+  for (const TaskId& id : gone) CloseActiveLocked(id, /*clean=*/true);
+  std::vector<TaskId> fresh;
+  for (const TaskId& id : assignment.active) {
+    if (!active_.contains(id)) fresh.push_back(id);
+  }
+  if (!fresh.empty()) {
+    std::vector<group::TopicPartition> partitions =
+        group::PartitionsOf(group_options_.topology, std::set<TaskId>(fresh.begin(), fresh.end()));
+    Result<std::map<group::TopicPartition, int64_t>> committed =
+        member_->FetchCommittedOffsets(partitions, options_.shutdown_timeout);
+    if (!committed.ok()) {
+      // Without the committed offsets the tasks cannot start correctly; rejoin and retry.
+      Logger().warn("fetching committed offsets: {}", committed.status().ToString());
+      member_->RequestRejoin("offset fetch failed");
+      return;
+    }
+    for (const TaskId& id : fresh) {
+      Status s = CreateActiveLocked(id, *committed);
+      if (!s.ok()) {
+        FailLocked(s.WithContext("creating task " + id.ToString()));
+        return;
+      }
+    }
+  }
+  warmups_ = assignment.warmup;
+  UpdateStandbysLocked(assignment.standby, assignment.warmup);
+  // Warmups that are promoted or dropped may ask again next time.
+  SetState(InstanceState::kRunning);
+  Logger().info("generation {}: active {} standby {} warmup {}", assignment.generation,
+                group::TaskSetString(assignment.active), group::TaskSetString(assignment.standby),
+                group::TaskSetString(assignment.warmup));
+}
+
+void Instance::OnFatalError(const Status& error) {
+  Fail(error.WithContext("group membership"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Failure, status, shutdown
+
+void Instance::FailLocked(const Status& error) {
+  Fail(error);
+}
+
+void Instance::Fail(const Status& error) {
+  {
+    std::lock_guard lock(snap_mu_);
+    if (!error_.ok()) return;
+    error_ = error;
+  }
+  Logger().error("instance failed: {}", error.ToString());
+  SetState(InstanceState::kError);
+}
+
+InstanceStatus Instance::status() const {
+  InstanceStatus s;
+  s.state = state_.load();
+  s.processed = processed_.load();
+  s.skipped = skipped_.load();
+  s.commits = commits_.load();
+  if (collector_) s.dead_lettered = collector_->stats().dead_lettered;
+  if (reader_) s.restored = reader_->total_records_restored();
+  if (member_) {
+    const group::MemberStatus ms = member_->status();
+    s.member_id = ms.member_id;
+    s.generation = ms.generation;
+    s.rebalances = ms.rebalances;
+  }
+  std::lock_guard lock(snap_mu_);
+  if (!error_.ok()) s.error = error_.ToString();
+  for (const auto& [id, t] : task_status_) s.tasks.push_back(t);
+  for (const auto& [id, t] : standby_status_) s.tasks.push_back(t);
+  std::sort(s.tasks.begin(), s.tasks.end(), [](const TaskStatus& a, const TaskStatus& b) {
+    return a.id != b.id ? a.id < b.id : a.role < b.role;
+  });
+  return s;
+}
+
+bool Instance::WaitFor(const std::function<bool(const InstanceStatus&)>& pred,
+                       std::chrono::milliseconds timeout) const {
+  const auto deadline = Clock::now() + timeout;
+  while (true) {
+    if (pred(status())) return true;
+    if (Clock::now() >= deadline) return false;
+    std::unique_lock lock(snap_mu_);
+    snap_cv_.wait_for(lock, std::chrono::milliseconds(50));
+  }
+}
+
+void Instance::SetDraining(bool draining) {
+  if (member_) member_->SetDraining(draining);
+}
+
+Status Instance::Close(std::chrono::milliseconds timeout, bool leave) {
+  if (closed_.exchange(true)) return Status::Ok();
+  (void)timeout;
+  if (!started_.load()) {
+    SetState(InstanceState::kNotRunning);
+    return Status::Ok();
+  }
+  const bool failed = state_.load() == InstanceState::kError;
+  SetState(InstanceState::kPendingShutdown);
+  Status result;
+  // Leaving the group revokes every active task: the callback commits and closes them.
+  if (member_) {
+    member_->Stop(failed ? group::GroupMember::LeaveMode::kDefault
+                         : (leave ? group::GroupMember::LeaveMode::kLeave
+                                  : group::GroupMember::LeaveMode::kDefault));
+  }
+  stopping_.store(true);
+  for (auto& t : threads_) {
+    if (t->thread.joinable()) t->thread.join();
+  }
+  {
+    ExclusiveEntry entry(gate_);
+    if (!active_.empty() && !failed && state_.load() != InstanceState::kError) {
+      Status s = CommitAllLocked("shutdown");
+      if (!s.ok()) result = s;
+    }
+    CloseAllActiveLocked(/*clean=*/!failed && state_.load() != InstanceState::kError);
+    UpdateStandbysLocked({}, {});
+  }
+  {
+    std::lock_guard lock(restore_mu_);
+    restore_stop_ = true;
+  }
+  restore_cv_.notify_all();
+  if (restore_thread_.joinable()) restore_thread_.join();
+  for (auto& t : threads_) {
+    if (t->queue != nullptr) rd_kafka_queue_destroy(t->queue);
+    t->queue = nullptr;
+  }
+  if (collector_) {
+    if (collector_->transactional()) {
+      const Status a = collector_->AbortTransaction(options_.shutdown_timeout);  // empty txn
+      (void)a;
+    }
+    const Status f = collector_->Flush(options_.shutdown_timeout);
+    if (!f.ok() && result.ok() && !failed) result = f;
+  }
+  reader_.reset();
+  if (consumer_) rd_kafka_consumer_close(consumer_->get());
+  consumer_.reset();
+  member_.reset();
+  SetState(InstanceState::kNotRunning);
+  {
+    std::lock_guard lock(snap_mu_);
+    if (!error_.ok() && result.ok()) result = error_;
+  }
+  return result;
+}
+
+}  // namespace brook::runtime

@@ -1,0 +1,220 @@
+// Instance: one brook process running a topology — Kafka Streams' KafkaStreams client. It
+// is one member of the application's consumer group (group/member.h), runs its active tasks
+// on num.stream.threads stream threads, restores state and follows standbys on a restore
+// thread (ChangelogReader), reads input with one librdkafka consumer in manual incremental-
+// assign mode and writes everything through one producer (KafkaCollector). The threading
+// model, task lifecycle and commit protocol are described in src/runtime/README.md.
+//
+// Contract:
+//   - Create() validates the configuration and the topology (errors name the key or node).
+//     Start() checks the broker, the source topics (NotFound naming a missing one) and the
+//     changelog topics (created when missing; a partition-count mismatch names the topic),
+//     then joins the group. Under exactly_once_v2 it initializes transactions first, which
+//     fences an older producer with the same transactional.id.
+//   - A kept task never pauses in a cooperative rebalance; a revoked one is committed, then
+//     closed with a checkpoint; a lost one is closed without committing.
+//   - Commits (commit.interval.ms, on revoke, on Close) are instance-wide: the stream threads
+//     hold still between two batches while the commit runs. at_least_once: flush producer ->
+//     flush stores + checkpoint -> commit offsets (generation-checked). exactly_once_v2:
+//     flush producer -> send offsets with the member's generation -> commit transaction ->
+//     begin the next; checkpoints only on a clean close (local state of a crashed EOS
+//     instance is restored from scratch).
+//   - A fatal error (processing, deserialization under "fail", a fenced producer, a store
+//     I/O error) stops processing at once without committing the failing work; state()
+//     becomes kError and error() says what and where. Close() still releases everything.
+//   - Close(timeout): stop processing, commit, checkpoint, leave (dynamic members; static
+//     ones only with leave=true), within the timeout where the broker allows.
+//
+// Thread-safety: every public method is thread-safe.
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "brook/config.h"
+#include "brook/ids.h"
+#include "brook/status.h"
+#include "brook/topology.h"
+#include "client/kafka_handle.h"
+#include "group/member.h"
+#include "runtime/changelog_reader.h"
+#include "runtime/kafka_collector.h"
+#include "runtime/processor_topology.h"
+#include "runtime/runtime_config.h"
+#include "runtime/state_manager.h"
+#include "runtime/stream_task.h"
+#include "runtime/work_gate.h"
+#include "state/state_directory.h"
+
+namespace brook::runtime {
+
+enum class InstanceState { kCreated, kRebalancing, kRunning, kPendingShutdown, kNotRunning, kError };
+std::string_view InstanceStateName(InstanceState s);
+
+enum class TaskRole { kActive, kStandby, kWarmup };
+std::string_view TaskRoleName(TaskRole r);
+
+struct TaskStatus {
+  TaskId id;
+  TaskRole role = TaskRole::kActive;
+  bool restoring = false;          // active: still restoring its state
+  uint64_t processed = 0;          // records processed since the task was created here
+  uint64_t restored = 0;           // changelog records applied since it was created here
+  int64_t lag = 0;                 // standby/warmup/restoring: changelog offsets behind
+  int64_t max_stall_ms = 0;        // longest time records waited without progress
+  int64_t last_progress_ms = 0;    // wall clock of the last processed record (or idle check)
+};
+
+struct InstanceStatus {
+  InstanceState state = InstanceState::kCreated;
+  std::string error;  // set in kError
+  std::string member_id;
+  int32_t generation = -1;
+  int rebalances = 0;
+  std::vector<TaskStatus> tasks;  // sorted by id, then role
+  uint64_t processed = 0;         // all tasks, since start
+  uint64_t restored = 0;          // all changelog records applied, since start
+  uint64_t skipped = 0;           // deserialization errors skipped (log-and-continue)
+  uint64_t dead_lettered = 0;     // records sent to the dead-letter topic
+  uint64_t commits = 0;
+};
+
+class Instance final : public group::GroupListener {
+ public:
+  // `config` must be loaded with DefineInstanceKeys.
+  [[nodiscard]] static Result<std::unique_ptr<Instance>> Create(const Topology& topology,
+                                                                const Config& config);
+  ~Instance() override;
+  Instance(const Instance&) = delete;
+  Instance& operator=(const Instance&) = delete;
+
+  [[nodiscard]] Status Start();
+  // Idempotent. leave: send LeaveGroup even as a static member (scale-down).
+  [[nodiscard]] Status Close(std::chrono::milliseconds timeout, bool leave = false);
+  // Marks the instance draining (its tasks move away; it gets no new ones).
+  void SetDraining(bool draining);
+
+  [[nodiscard]] InstanceState state() const { return state_.load(); }
+  [[nodiscard]] InstanceStatus status() const;
+  bool WaitFor(const std::function<bool(const InstanceStatus&)>& pred,
+               std::chrono::milliseconds timeout) const;
+
+  // GroupListener (called on the group thread).
+  group::LocalState GetLocalState() override;
+  void OnTasksRevoked(const std::set<TaskId>& tasks) override;
+  void OnTasksLost(const std::set<TaskId>& tasks) override;
+  void OnAssignment(const group::GroupAssignment& assignment) override;
+  void OnFatalError(const Status& error) override;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct ActiveTask;
+  struct StandbyTask;
+  struct StreamThread;
+  struct RestoreCommand;
+
+  Instance(Config config, RuntimeOptions options, std::shared_ptr<const ProcessorTopology> topology,
+           state::StateDirectory state_dir);
+
+  // Start-up.
+  [[nodiscard]] Status CreateClients();
+  [[nodiscard]] Status CheckTopics();
+
+  // Stream threads.
+  void RunStreamThread(StreamThread& thread);
+  [[nodiscard]] Status PollInto(StreamThread& thread, std::chrono::milliseconds timeout);
+  [[nodiscard]] Status ProcessTasks(StreamThread& thread);
+  void TakeRestored(StreamThread& thread);
+  void UpdateThreadStats(StreamThread& thread);
+
+  // Control paths; the caller holds the gate exclusively.
+  // Commits every task. With `deferred`, the at-least-once offset commit is not sent but
+  // returned there (the caller sends it after releasing the gate).
+  [[nodiscard]] Status CommitAllLocked(std::string_view why,
+                                       std::map<group::TopicPartition, int64_t>* deferred = nullptr);
+  void MaybeCommit(bool requested);
+  void CloseActiveLocked(const TaskId& id, bool clean);
+  void CloseAllActiveLocked(bool clean);
+  [[nodiscard]] Status CreateActiveLocked(const TaskId& id,
+                                          const std::map<group::TopicPartition, int64_t>& committed);
+  [[nodiscard]] Status AssignPartitionsLocked(ActiveTask& task);
+  void UnassignPartitionsLocked(ActiveTask& task);
+  void UpdateStandbysLocked(const std::set<TaskId>& standby, const std::set<TaskId>& warmup);
+  void FailLocked(const Status& error);
+  void Fail(const Status& error);
+
+  // Restore thread.
+  void RunRestoreThread();
+  [[nodiscard]] Status RestoreCall(std::function<Status(ChangelogReader&)> fn);
+  void OnRestored(const ChangelogPollResult& result);
+  void PublishRestoreStats();
+
+  void SetState(InstanceState s);
+  [[nodiscard]] int64_t NowMs() const;
+
+  const Config config_;
+  const RuntimeOptions options_;
+  const std::shared_ptr<const ProcessorTopology> topology_;
+  const state::StateDirectory state_dir_;
+  group::GroupOptions group_options_;
+
+  std::unique_ptr<KafkaCollector> collector_;
+  std::unique_ptr<client::KafkaHandle> consumer_;
+  std::unique_ptr<ChangelogReader> reader_;
+  std::unique_ptr<group::GroupMember> member_;
+
+  WorkGate gate_;
+  // Guarded by gate_ (exclusive to change; the owning thread reads its tasks when shared).
+  std::map<TaskId, std::unique_ptr<ActiveTask>> active_;
+  std::map<TaskId, std::unique_ptr<StandbyTask>> standbys_;
+  std::vector<std::unique_ptr<StreamThread>> threads_;
+  int32_t generation_ = -1;
+  std::string member_id_;
+  std::set<TaskId> warmups_;
+
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> started_{false};
+  std::atomic<bool> closed_{false};
+  std::atomic<InstanceState> state_{InstanceState::kCreated};
+  Clock::time_point last_commit_;
+  std::atomic<uint64_t> commits_{0};
+
+  // Restore thread: commands run on it, in order.
+  std::thread restore_thread_;
+  std::mutex restore_mu_;
+  std::condition_variable restore_cv_;
+  std::deque<std::shared_ptr<RestoreCommand>> restore_commands_;  // guarded by restore_mu_
+  bool restore_stop_ = false;                                      // guarded by restore_mu_
+  std::set<TaskId> warmup_rejoin_requested_;                       // restore thread only
+  std::map<TaskId, TaskStateManager*> restoring_states_;           // restore thread only: standbys
+
+  // Snapshots for GetLocalState() and status().
+  mutable std::mutex snap_mu_;
+  std::map<TaskId, int64_t> offset_sums_;      // guarded by snap_mu_
+  std::map<TaskId, TaskStatus> task_status_;   // guarded by snap_mu_ (active)
+  std::map<TaskId, TaskStatus> standby_status_;  // guarded by snap_mu_
+  Status error_;                                // guarded by snap_mu_
+  mutable std::condition_variable snap_cv_;
+  std::atomic<uint64_t> processed_{0};
+  std::atomic<uint64_t> skipped_{0};
+  std::atomic<uint64_t> restored_active_{0};
+};
+
+// Defines every key an instance reads (client, group, runtime).
+void DefineInstanceKeys(ConfigSchema& schema);
+
+}  // namespace brook::runtime

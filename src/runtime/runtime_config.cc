@@ -1,0 +1,126 @@
+#include "runtime/runtime_config.h"
+
+#include <string>
+
+namespace brook::runtime {
+namespace {
+
+Result<ErrorHandling> ParseHandling(const Config& config, std::string_view key) {
+  const std::string& v = config.GetString(key);
+  if (v == "fail") return ErrorHandling::kFail;
+  if (v == "log-and-continue") return ErrorHandling::kLogAndContinue;
+  if (v == "dead-letter") return ErrorHandling::kDeadLetter;
+  return Status::InvalidArgument(std::string(key) + " (" + config.Origin(key) + "): '" + v +
+                                 "' is not one of fail, log-and-continue, dead-letter");
+}
+
+}  // namespace
+
+std::string_view ErrorHandlingName(ErrorHandling h) {
+  switch (h) {
+    case ErrorHandling::kFail:
+      return "fail";
+    case ErrorHandling::kLogAndContinue:
+      return "log-and-continue";
+    case ErrorHandling::kDeadLetter:
+      return "dead-letter";
+  }
+  return "?";
+}
+
+void DefineRuntimeKeys(ConfigSchema& schema) {
+  schema.Define({.name = "num.stream.threads",
+                 .type = ConfigType::kInt,
+                 .default_value = "1",
+                 .doc = "worker threads of this instance; tasks are spread over them",
+                 .min = 1,
+                 .max = 256});
+  schema.Define({.name = "state.dir",
+                 .default_value = "/tmp/brook-state",
+                 .doc = "local state lives under <state.dir>/<application.id>/<task-id>/"});
+  schema.Define({.name = "processing.guarantee",
+                 .type = ConfigType::kEnum,
+                 .default_value = "at_least_once",
+                 .doc = "at_least_once, or exactly_once_v2 (transactions, read_committed)",
+                 .allowed_values = {"at_least_once", "exactly_once_v2"}});
+  schema.Define({.name = "commit.interval.ms",
+                 .type = ConfigType::kInt,
+                 .default_value = "-1",
+                 .doc = "how often offsets are committed; -1 = 30000 for at_least_once, 100 for "
+                        "exactly_once_v2",
+                 .min = -1,
+                 .max = 86400000});
+  const std::vector<std::string> handlers = {"fail", "log-and-continue", "dead-letter"};
+  schema.Define({.name = "deserialization.exception.handler",
+                 .type = ConfigType::kEnum,
+                 .default_value = "fail",
+                 .doc = "a record that does not deserialize: fail the task, log-and-continue "
+                        "(counted), or dead-letter (original bytes + error headers)",
+                 .allowed_values = handlers});
+  schema.Define({.name = "production.exception.handler",
+                 .type = ConfigType::kEnum,
+                 .default_value = "fail",
+                 .doc = "a record the broker rejects: fail, log-and-continue or dead-letter "
+                        "(at_least_once only; under exactly_once_v2 the transaction aborts)",
+                 .allowed_values = handlers});
+  schema.Define({.name = "errors.dead.letter.queue.topic.name",
+                 .default_value = "",
+                 .doc = "dead-letter topic; empty = <application.id>-dlq"});
+  schema.Define({.name = "buffered.records.per.partition",
+                 .type = ConfigType::kInt,
+                 .default_value = "1000",
+                 .doc = "records buffered per input partition before it is paused",
+                 .min = 1,
+                 .max = 10000000});
+  schema.Define({.name = "poll.ms",
+                 .type = ConfigType::kInt,
+                 .default_value = "100",
+                 .doc = "longest wait of a stream thread for new records",
+                 .min = 1,
+                 .max = 60000});
+  schema.Define({.name = "shutdown.timeout.ms",
+                 .type = ConfigType::kInt,
+                 .default_value = "30000",
+                 .doc = "grace period of a clean shutdown (finish, commit, checkpoint)",
+                 .min = 0,
+                 .max = 3600000});
+  schema.Define({.name = "auto.offset.reset",
+                 .type = ConfigType::kEnum,
+                 .default_value = "earliest",
+                 .doc = "where an input partition without a committed offset starts",
+                 .allowed_values = {"earliest", "latest"}});
+}
+
+Result<RuntimeOptions> RuntimeOptionsFromConfig(const Config& config) {
+  RuntimeOptions o;
+  o.application_id = config.GetString("application.id");
+  if (o.application_id.empty()) {
+    return Status::InvalidArgument("application.id (" + config.Origin("application.id") +
+                                   "): must not be empty");
+  }
+  o.num_stream_threads = static_cast<int>(config.GetInt("num.stream.threads"));
+  o.state_dir = config.GetString("state.dir");
+  if (o.state_dir.empty()) {
+    return Status::InvalidArgument("state.dir (" + config.Origin("state.dir") +
+                                   "): must not be empty");
+  }
+  o.guarantee = config.GetString("processing.guarantee") == "exactly_once_v2"
+                    ? ProcessingGuarantee::kExactlyOnceV2
+                    : ProcessingGuarantee::kAtLeastOnce;
+  const int64_t commit = config.GetInt("commit.interval.ms");
+  o.commit_interval = std::chrono::milliseconds(
+      commit >= 0 ? commit : (o.guarantee == ProcessingGuarantee::kExactlyOnceV2 ? 100 : 30000));
+  BROOK_ASSIGN_OR_RETURN(o.deserialization_errors,
+                         ParseHandling(config, "deserialization.exception.handler"));
+  BROOK_ASSIGN_OR_RETURN(o.production_errors,
+                         ParseHandling(config, "production.exception.handler"));
+  o.dead_letter_topic = config.GetString("errors.dead.letter.queue.topic.name");
+  if (o.dead_letter_topic.empty()) o.dead_letter_topic = o.application_id + "-dlq";
+  o.buffered_records_per_partition = config.GetInt("buffered.records.per.partition");
+  o.poll_interval = std::chrono::milliseconds(config.GetInt("poll.ms"));
+  o.shutdown_timeout = std::chrono::milliseconds(config.GetInt("shutdown.timeout.ms"));
+  o.reset_to_earliest = config.GetString("auto.offset.reset") == "earliest";
+  return o;
+}
+
+}  // namespace brook::runtime

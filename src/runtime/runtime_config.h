@@ -1,0 +1,62 @@
+// Configuration keys of the stream runtime (threads, state directory, processing guarantee,
+// commit interval, error handlers, back-pressure, shutdown) and RuntimeOptions built from a
+// loaded Config. Names follow Kafka Streams where one exists.
+//
+// Contract: RuntimeOptionsFromConfig needs a Config loaded with DefineClientKeys,
+// DefineGroupKeys and DefineRuntimeKeys; it resolves derived defaults (commit interval per
+// guarantee, dead-letter topic name) and reports bad combinations naming the keys.
+// Thread-safety: pure functions; RuntimeOptions is a plain value.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "brook/config.h"
+#include "brook/status.h"
+
+namespace brook::runtime {
+
+enum class ProcessingGuarantee { kAtLeastOnce, kExactlyOnceV2 };
+
+// What happens to a record that cannot be deserialized or produced.
+enum class ErrorHandling {
+  kFail,            // stop the task (and the instance) with an error naming the record
+  kLogAndContinue,  // log, count in a metric, skip the record
+  kDeadLetter,      // send the original bytes with error headers to the dead-letter topic
+};
+
+struct RuntimeOptions {
+  std::string application_id;
+  // Default: 1
+  int num_stream_threads = 1;
+  // Local state lives under <state_dir>/<application.id>/. Default: /tmp/brook-state
+  std::string state_dir = "/tmp/brook-state";
+  // Default: kAtLeastOnce
+  ProcessingGuarantee guarantee = ProcessingGuarantee::kAtLeastOnce;
+  // Default: 30 s (at_least_once), 100 ms (exactly_once_v2)
+  std::chrono::milliseconds commit_interval{30000};
+  // Default: kFail
+  ErrorHandling deserialization_errors = ErrorHandling::kFail;
+  // Default: kFail
+  ErrorHandling production_errors = ErrorHandling::kFail;
+  // Default: "<application.id>-dlq"
+  std::string dead_letter_topic;
+  // A partition is paused once this many of its records wait in its task. Default: 1000
+  int64_t buffered_records_per_partition = 1000;
+  // Longest wait of a stream thread for new records. Default: 100 ms
+  std::chrono::milliseconds poll_interval{100};
+  // Grace period of a clean shutdown (SIGTERM): finish, commit, checkpoint within it.
+  // Default: 30 s
+  std::chrono::milliseconds shutdown_timeout{30000};
+  // Where a partition without a committed offset starts. Default: earliest
+  bool reset_to_earliest = true;
+};
+
+void DefineRuntimeKeys(ConfigSchema& schema);
+
+[[nodiscard]] Result<RuntimeOptions> RuntimeOptionsFromConfig(const Config& config);
+
+std::string_view ErrorHandlingName(ErrorHandling h);
+
+}  // namespace brook::runtime
