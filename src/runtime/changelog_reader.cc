@@ -59,13 +59,18 @@ size_t ChangelogReader::assigned_partitions() const {
 }
 
 Status ChangelogReader::Assign(const std::vector<state::ChangelogPartition>& partitions,
-                               const TaskStateManager& state) {
+                               const TaskStateManager& state,
+                               const state::CheckpointOffsets& log_starts) {
   std::vector<client::PartitionOffset> list;
   for (const state::ChangelogPartition& tp : partitions) {
-    BROOK_ASSIGN_OR_RETURN(const int64_t position, state.RestorePosition(tp));
-    list.push_back({.topic = tp.topic,
-                    .partition = tp.partition,
-                    .offset = position == 0 ? client::kOffsetBeginning : position});
+    BROOK_ASSIGN_OR_RETURN(int64_t offset, state.RestorePosition(tp));
+    if (offset == 0) {
+      // From the log start. Explicitly where known: librdkafka resolves BEGINNING from the
+      // log start it cached at an earlier assignment of the partition, which may be stale.
+      const auto it = log_starts.find(tp);
+      offset = it != log_starts.end() && it->second >= 0 ? it->second : client::kOffsetBeginning;
+    }
+    list.push_back({.topic = tp.topic, .partition = tp.partition, .offset = offset});
   }
   return consumer_->IncrementalAssign(list);
 }
@@ -125,7 +130,7 @@ Status ChangelogReader::Register(TaskId task, TaskStateManager* state, RestoreMo
     lag += std::max<int64_t>(0, ends[tp] - position);
     if (mode == RestoreMode::kStandby || position < ends[tp]) to_assign.push_back(tp);
   }
-  BROOK_RETURN_IF_ERROR(Assign(to_assign, *state));
+  BROOK_RETURN_IF_ERROR(Assign(to_assign, *state, lows));
 
   for (const state::ChangelogPartition& tp : partitions) {
     const bool assigned = std::find(to_assign.begin(), to_assign.end(), tp) != to_assign.end();
@@ -269,7 +274,13 @@ void ChangelogReader::HandleErrors(ChangelogPollResult& result) {
         if (s.ok()) {
           s = consumer_->IncrementalUnassign({{.topic = tp.topic, .partition = tp.partition}});
         }
-        if (s.ok()) s = Assign({tp}, *t->second.state);
+        state::CheckpointOffsets log_starts;
+        if (Result<client::Watermarks> w =
+                consumer_->QueryWatermarks(tp.topic, tp.partition, request_timeout_);
+            w.ok()) {
+          log_starts[tp] = w->low;
+        }
+        if (s.ok()) s = Assign({tp}, *t->second.state, log_starts);
         if (!s.ok()) Fail(task, s, result);
         break;
       }

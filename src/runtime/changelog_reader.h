@@ -171,8 +171,10 @@ class ChangelogReader {
 
   ChangelogReader(std::unique_ptr<client::Consumer> consumer, ChangelogReaderOptions options,
                   std::chrono::milliseconds request_timeout);
+  // Assigns at the state's positions; position 0 = the log start in log_starts if given.
   [[nodiscard]] Status Assign(const std::vector<state::ChangelogPartition>& partitions,
-                              const TaskStateManager& state);
+                              const TaskStateManager& state,
+                              const state::CheckpointOffsets& log_starts);
   [[nodiscard]] Status RemoveTask(const TaskId& task);
   void Fail(const TaskId& task, Status status, ChangelogPollResult& result);
   [[nodiscard]] Status ApplyBatch(ChangelogPollResult& result);

@@ -122,7 +122,9 @@ Instance::Instance(Config config, RuntimeOptions options,
     : config_(std::move(config)),
       options_(std::move(options)),
       topology_(std::move(topology)),
-      state_dir_(std::move(state_dir)) {}
+      state_dir_(std::move(state_dir)) {
+  op_timeout_ms_.store(options_.shutdown_timeout.count());
+}
 
 Result<std::unique_ptr<Instance>> Instance::Create(const Topology& topology, const Config& config) {
   BROOK_ASSIGN_OR_RETURN(RuntimeOptions options, RuntimeOptionsFromConfig(config));
@@ -218,10 +220,10 @@ Status Instance::CheckTopics() {
                                          std::to_string(sub.id));
       }
       if (partitions >= 0 && info->partitions != partitions) {
-        return Status::InvalidArgument("source topics of sub-topology " + std::to_string(sub.id) +
-                                       " are not co-partitioned: '" + first + "' has " +
-                                       std::to_string(partitions) + " partitions, '" + topic +
-                                       "' has " + std::to_string(info->partitions));
+        std::string msg = "source topics of sub-topology " + std::to_string(sub.id);
+        msg += " are not co-partitioned: '" + first + "' has " + std::to_string(partitions);
+        msg += " partitions, '" + topic + "' has " + std::to_string(info->partitions);
+        return Status::InvalidArgument(std::move(msg));
       }
       partitions = info->partitions;
       first = topic;
@@ -620,7 +622,7 @@ void Instance::MaybeCommit(bool requested) {
   // rebalance callback: send it with the gate released (the member never lets an offset go
   // back, so a callback's newer commit in between is not undone).
   if (!offsets.empty() && member_) {
-    const Status s = member_->CommitOffsets(offsets, options_.shutdown_timeout);
+    const Status s = member_->CommitOffsets(offsets, OpTimeout());
     if (!s.ok()) Logger().warn("offset commit (interval) failed: {}", s.ToString());
   }
 }
@@ -640,7 +642,7 @@ Status Instance::CommitAllLocked(std::string_view why,
     for (const auto& [tp, off] : t->task->CommittableOffsets()) offsets[tp] = off;
     committed.push_back(t.get());
   }
-  Status flushed = collector_->Flush(options_.shutdown_timeout);
+  Status flushed = collector_->Flush(OpTimeout());
   if (!flushed.ok()) {
     FailLocked(flushed.WithContext("flushing the producer before a commit"));
     return flushed;
@@ -651,7 +653,7 @@ Status Instance::CommitAllLocked(std::string_view why,
                .generation = ms.generation,
                .member_id = ms.member_id,
                .group_instance_id = group_options_.group_instance_id.value_or("")};
-    Status s = collector_->CommitTransaction(offsets, g, options_.shutdown_timeout);
+    Status s = collector_->CommitTransaction(offsets, g, OpTimeout());
     if (!s.ok()) {
       if (s.code() == StatusCode::kFailedPrecondition) {
         FailLocked(s);
@@ -659,7 +661,7 @@ Status Instance::CommitAllLocked(std::string_view why,
       }
       // Abortable (e.g. a stale generation): nothing of this transaction becomes visible.
       Logger().warn("exactly-once commit failed, aborting the transaction: {}", s.ToString());
-      const Status a = collector_->AbortTransaction(options_.shutdown_timeout);
+      Status a = collector_->AbortTransaction(OpTimeout());
       collector_->ResetAfterAbort();
       CloseAllActiveLocked(/*clean=*/false);
       if (!a.ok()) {
@@ -680,12 +682,7 @@ Status Instance::CommitAllLocked(std::string_view why,
   } else {
     const auto acked = collector_->AckedOffsets();
     for (ActiveTask* t : committed) {
-      state::CheckpointOffsets written;
-      for (const auto& cp : t->changelogs) {
-        auto it = acked.find(group::TopicPartition{cp.topic, cp.partition});
-        if (it != acked.end()) written[cp] = it->second;
-      }
-      Status s = t->state->Checkpoint(written);
+      Status s = t->state->Checkpoint(WrittenOffsets(*t, acked));
       if (!s.ok()) {
         FailLocked(s.WithContext("checkpointing task " + t->id.ToString()));
         return s;
@@ -694,7 +691,7 @@ Status Instance::CommitAllLocked(std::string_view why,
     if (deferred != nullptr) {
       *deferred = offsets;
     } else if (!offsets.empty() && member_) {
-      Status s = member_->CommitOffsets(offsets, options_.shutdown_timeout);
+      Status s = member_->CommitOffsets(offsets, OpTimeout());
       if (!s.ok()) {
         // A stale generation: the tasks will be reported lost; nothing more to do here.
         Logger().warn("offset commit ({}) failed: {}", why, s.ToString());
@@ -713,6 +710,21 @@ Status Instance::CommitAllLocked(std::string_view why,
 
 // ---------------------------------------------------------------------------------------
 // Task management (gate held exclusively)
+
+state::CheckpointOffsets Instance::WrittenOffsets(
+    const ActiveTask& t, const std::map<group::TopicPartition, int64_t>& acked) const {
+  // The producer's acknowledgements cover this process's lifetime: after the task moved away
+  // and came back they can be older than what was restored since, so never go back.
+  const state::CheckpointOffsets positions = t.state->Positions();
+  state::CheckpointOffsets written;
+  for (const auto& cp : t.changelogs) {
+    auto a = acked.find(group::TopicPartition{cp.topic, cp.partition});
+    if (a == acked.end()) continue;
+    auto p = positions.find(cp);
+    written[cp] = p == positions.end() ? a->second : std::max(a->second, p->second);
+  }
+  return written;
+}
 
 Status Instance::AssignPartitionsLocked(ActiveTask& t) {
   StreamThread& thread = *threads_.at(t.thread);
@@ -794,14 +806,8 @@ void Instance::CloseActiveLocked(const TaskId& id, bool clean) {
     // (at-least-once: replaying the changelog from there is idempotent). Under exactly-once a
     // dirty close leaves no checkpoint at all (removed when the task started).
     const bool checkpoint = clean && state_.load() != InstanceState::kError;
-    state::CheckpointOffsets written;
     if (checkpoint && !t.restoring) {
-      const auto acked = collector_->AckedOffsets();
-      for (const auto& cp : t.changelogs) {
-        auto a = acked.find(group::TopicPartition{cp.topic, cp.partition});
-        if (a != acked.end()) written[cp] = a->second;
-      }
-      const Status c = t.state->Checkpoint(written);
+      const Status c = t.state->Checkpoint(WrittenOffsets(t, collector_->AckedOffsets()));
       if (!c.ok()) Logger().warn("checkpointing task {}: {}", id.ToString(), c.ToString());
     }
     const int64_t sum = t.state->OffsetSum();
@@ -1019,7 +1025,7 @@ void Instance::OnTasksLost(const std::set<TaskId>& tasks) {
   if (options_.guarantee == ProcessingGuarantee::kExactlyOnceV2) {
     // Everything since the last commit belongs to the open transaction: abort it and rewind
     // every task (they all wrote into it).
-    const Status a = collector_->AbortTransaction(options_.shutdown_timeout);
+    const Status a = collector_->AbortTransaction(OpTimeout());
     collector_->ResetAfterAbort();
     CloseAllActiveLocked(/*clean=*/false);
     if (!a.ok()) {
@@ -1051,7 +1057,7 @@ void Instance::OnAssignment(const group::GroupAssignment& assignment) {
     std::vector<group::TopicPartition> partitions =
         group::PartitionsOf(group_options_.topology, std::set<TaskId>(fresh.begin(), fresh.end()));
     Result<std::map<group::TopicPartition, int64_t>> committed =
-        member_->FetchCommittedOffsets(partitions, options_.shutdown_timeout);
+        member_->FetchCommittedOffsets(partitions, OpTimeout());
     if (!committed.ok()) {
       // Without the committed offsets the tasks cannot start correctly; rejoin and retry.
       Logger().warn("fetching committed offsets: {}", committed.status().ToString());
@@ -1135,9 +1141,15 @@ void Instance::SetDraining(bool draining) {
   if (member_) member_->SetDraining(draining);
 }
 
+std::chrono::milliseconds Instance::OpTimeout() const {
+  return std::chrono::milliseconds(op_timeout_ms_.load());
+}
+
 Status Instance::Close(std::chrono::milliseconds timeout, bool leave) {
   if (closed_.exchange(true)) return Status::Ok();
-  (void)timeout;
+  // Every commit, flush and transaction step of the shutdown is bounded by the grace period
+  // (further bounded by the broker round trips; the member's LeaveGroup has its own timeout).
+  op_timeout_ms_.store(std::max<int64_t>(1, timeout.count()));
   if (!started_.load()) {
     SetState(InstanceState::kNotRunning);
     return Status::Ok();
@@ -1176,10 +1188,10 @@ Status Instance::Close(std::chrono::milliseconds timeout, bool leave) {
   }
   if (collector_) {
     if (collector_->transactional()) {
-      const Status a = collector_->AbortTransaction(options_.shutdown_timeout);  // empty txn
+      const Status a = collector_->AbortTransaction(OpTimeout());  // empty txn
       (void)a;
     }
-    const Status f = collector_->Flush(options_.shutdown_timeout);
+    const Status f = collector_->Flush(OpTimeout());
     if (!f.ok() && result.ok() && !failed) result = f;
   }
   reader_.reset();

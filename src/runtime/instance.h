@@ -62,7 +62,14 @@
 
 namespace brook::runtime {
 
-enum class InstanceState { kCreated, kRebalancing, kRunning, kPendingShutdown, kNotRunning, kError };
+enum class InstanceState {
+  kCreated,
+  kRebalancing,
+  kRunning,
+  kPendingShutdown,
+  kNotRunning,
+  kError
+};
 std::string_view InstanceStateName(InstanceState s);
 
 enum class TaskRole { kActive, kStandby, kWarmup };
@@ -71,12 +78,12 @@ std::string_view TaskRoleName(TaskRole r);
 struct TaskStatus {
   TaskId id;
   TaskRole role = TaskRole::kActive;
-  bool restoring = false;          // active: still restoring its state
-  uint64_t processed = 0;          // records processed since the task was created here
-  uint64_t restored = 0;           // changelog records applied since it was created here
-  int64_t lag = 0;                 // standby/warmup/restoring: changelog offsets behind
-  int64_t max_stall_ms = 0;        // longest time records waited without progress
-  int64_t last_progress_ms = 0;    // wall clock of the last processed record (or idle check)
+  bool restoring = false;        // active: still restoring its state
+  uint64_t processed = 0;        // records processed since the task was created here
+  uint64_t restored = 0;         // changelog records applied since it was created here
+  int64_t lag = 0;               // standby/warmup/restoring: changelog offsets behind
+  int64_t max_stall_ms = 0;      // longest time records waited without progress
+  int64_t last_progress_ms = 0;  // wall clock of the last processed record (or idle check)
 };
 
 struct InstanceStatus {
@@ -144,13 +151,17 @@ class Instance final : public group::GroupListener {
   // Control paths; the caller holds the gate exclusively.
   // Commits every task. With `deferred`, the at-least-once offset commit is not sent but
   // returned there (the caller sends it after releasing the gate).
-  [[nodiscard]] Status CommitAllLocked(std::string_view why,
-                                       std::map<group::TopicPartition, int64_t>* deferred = nullptr);
+  [[nodiscard]] Status CommitAllLocked(
+      std::string_view why, std::map<group::TopicPartition, int64_t>* deferred = nullptr);
   void MaybeCommit(bool requested);
   void CloseActiveLocked(const TaskId& id, bool clean);
+  // The changelog offsets a checkpoint of `t` may claim: acknowledged writes, never behind
+  // the task's current positions.
+  [[nodiscard]] state::CheckpointOffsets WrittenOffsets(
+      const ActiveTask& t, const std::map<group::TopicPartition, int64_t>& acked) const;
   void CloseAllActiveLocked(bool clean);
-  [[nodiscard]] Status CreateActiveLocked(const TaskId& id,
-                                          const std::map<group::TopicPartition, int64_t>& committed);
+  [[nodiscard]] Status CreateActiveLocked(
+      const TaskId& id, const std::map<group::TopicPartition, int64_t>& committed);
   [[nodiscard]] Status AssignPartitionsLocked(ActiveTask& task);
   void UnassignPartitionsLocked(ActiveTask& task);
   void UpdateStandbysLocked(const std::set<TaskId>& standby, const std::set<TaskId>& warmup);
@@ -164,6 +175,8 @@ class Instance final : public group::GroupListener {
   void PublishRestoreStats();
 
   void SetState(InstanceState s);
+  // Timeout of commits and flushes: shutdown.timeout.ms, or Close()'s grace period.
+  [[nodiscard]] std::chrono::milliseconds OpTimeout() const;
   [[nodiscard]] int64_t NowMs() const;
 
   const Config config_;
@@ -192,22 +205,23 @@ class Instance final : public group::GroupListener {
   std::atomic<InstanceState> state_{InstanceState::kCreated};
   Clock::time_point last_commit_;
   std::atomic<uint64_t> commits_{0};
+  std::atomic<int64_t> op_timeout_ms_{30000};
 
   // Restore thread: commands run on it, in order.
   std::thread restore_thread_;
   std::mutex restore_mu_;
   std::condition_variable restore_cv_;
   std::deque<std::shared_ptr<RestoreCommand>> restore_commands_;  // guarded by restore_mu_
-  bool restore_stop_ = false;                                      // guarded by restore_mu_
-  std::set<TaskId> warmup_rejoin_requested_;                       // restore thread only
-  std::map<TaskId, TaskStateManager*> restoring_states_;           // restore thread only: standbys
+  bool restore_stop_ = false;                                     // guarded by restore_mu_
+  std::set<TaskId> warmup_rejoin_requested_;                      // restore thread only
+  std::map<TaskId, TaskStateManager*> restoring_states_;          // restore thread only: standbys
 
   // Snapshots for GetLocalState() and status().
   mutable std::mutex snap_mu_;
-  std::map<TaskId, int64_t> offset_sums_;      // guarded by snap_mu_
-  std::map<TaskId, TaskStatus> task_status_;   // guarded by snap_mu_ (active)
+  std::map<TaskId, int64_t> offset_sums_;        // guarded by snap_mu_
+  std::map<TaskId, TaskStatus> task_status_;     // guarded by snap_mu_ (active)
   std::map<TaskId, TaskStatus> standby_status_;  // guarded by snap_mu_
-  Status error_;                                // guarded by snap_mu_
+  Status error_;                                 // guarded by snap_mu_
   mutable std::condition_variable snap_cv_;
   std::atomic<uint64_t> processed_{0};
   std::atomic<uint64_t> skipped_{0};

@@ -119,7 +119,8 @@ class KafkaCollector final : public RecordCollector {
   [[nodiscard]] bool transactional() const {
     return options_.guarantee == ProcessingGuarantee::kExactlyOnceV2;
   }
-  // Forgets the sticky error and acked offsets (after an aborted transaction was handled).
+  // Forgets a non-fatal sticky error (after an aborted transaction was handled). Acked
+  // offsets stay: aborted records below later ones are skipped by read_committed restores.
   void ResetAfterAbort();
 
  private:

@@ -106,7 +106,12 @@ Streams::Streams(const Topology& topology, const std::map<std::string, std::stri
   ConfigSchema schema;
   DefineKeys(schema);
   ConfigSources sources;
-  for (const auto& [k, v] : properties) sources.overrides.push_back(k + "=" + v);
+  for (const auto& [k, v] : properties) {
+    std::string kv = k;
+    kv += '=';
+    kv += v;
+    sources.overrides.push_back(std::move(kv));
+  }
   if (use_environment) {
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
       const std::string_view kv(*e);

@@ -1,6 +1,7 @@
 // TopologyTestDriver (brook/test_driver.h): StreamTasks over in-memory topics.
 #include "brook/test_driver.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -302,15 +303,16 @@ TopologyTestDriver::TopologyTestDriver(const Topology& topology,
       impl.state_dir = value;
     } else if (key == kHandlerKey) {
       if (value != "fail" && value != "log-and-continue") {
-        Throw(Status::InvalidArgument("TopologyTestDriver: " + key +
-                                      " must be fail or log-and-continue, got '" + value + "'"));
+        Throw(Status::InvalidArgument(fmt::format(
+            "TopologyTestDriver: {} must be fail or log-and-continue, got '{}'", key, value)));
       }
       impl.continue_on_deserialization_error = value == "log-and-continue";
     } else if (!Ignored(key)) {
-      Throw(Status::InvalidArgument("TopologyTestDriver: unknown config key '" + key +
-                                    "' (known: application.id, state.dir, "
-                                    "deserialization.exception.handler; Kafka client and "
-                                    "runtime keys are ignored)"));
+      Throw(Status::InvalidArgument(
+          fmt::format("TopologyTestDriver: unknown config key '{}' (known: application.id, "
+                      "state.dir, deserialization.exception.handler; Kafka client and runtime "
+                      "keys are ignored)",
+                      key)));
     }
   }
   impl.wall_clock_ms = initial_wall_clock_ms.value_or(SystemMs());

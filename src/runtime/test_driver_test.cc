@@ -20,7 +20,6 @@ namespace brook {
 namespace {
 
 using testing::Lambda;
-using testing::PassThrough;
 using testing::Thrown;
 
 using S = std::string;

@@ -1,8 +1,11 @@
 // Topology builder checks and Describe() (brook/topology.h).
 #include "brook/topology.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <set>
+#include <utility>
 
 #include "runtime/processor_topology.h"
 
@@ -13,8 +16,10 @@ using internal::NodeKind;
 using internal::NodeKindName;
 using internal::NodeSpec;
 
-[[noreturn]] void Invalid(const std::string& message) {
-  throw Error(StatusCode::kInvalidArgument, "Topology: " + message);
+template <typename... Args>
+[[noreturn]] void Invalid(fmt::format_string<Args...> format, Args&&... args) {
+  throw Error(StatusCode::kInvalidArgument,
+              "Topology: " + fmt::format(format, std::forward<Args>(args)...));
 }
 
 // Kafka's legal topic characters; also safe in a directory name.
@@ -30,15 +35,15 @@ constexpr size_t kMaxTopicLength = 249;  // Kafka's limit
 constexpr size_t kMaxStoreNameLength = 180;
 
 void CheckTopicName(std::string_view topic, const std::string& node) {
-  if (topic.empty()) Invalid("node '" + node + "' names an empty topic");
+  if (topic.empty()) Invalid("node '{}' names an empty topic", node);
   if (topic.size() > kMaxTopicLength || topic == "." || topic == ".." || !LegalNameChars(topic)) {
-    Invalid("node '" + node + "': invalid topic name '" + std::string(topic) +
-            "' (use up to 249 of [a-zA-Z0-9._-], not '.' or '..')");
+    Invalid("node '{}': invalid topic name '{}' (use up to {} of [a-zA-Z0-9._-], not '.' or '..')",
+            node, topic, kMaxTopicLength);
   }
 }
 
 std::string RecordTypeName(const internal::TypeTag& key, const internal::TypeTag& value) {
-  return "Record<" + key.name + ", " + value.name + ">";
+  return fmt::format("Record<{}, {}>", key.name, value.name);
 }
 
 }  // namespace
@@ -57,53 +62,55 @@ void Topology::ThrowNullProcessor(const std::string& name) {
 
 void Topology::AddNode(internal::NodeSpec spec) {
   const std::string kind(NodeKindName(spec.kind));
-  if (spec.name.empty()) Invalid("a " + kind + " node needs a non-empty name");
+  if (spec.name.empty()) Invalid("a {} node needs a non-empty name", kind);
   if (spec_.Find(spec.name) != nullptr) {
-    Invalid("a node named '" + spec.name + "' already exists; node names must be unique");
+    Invalid("a node named '{}' already exists; node names must be unique", spec.name);
   }
 
   if (spec.kind == NodeKind::kSource) {
-    if (spec.topics.empty()) Invalid("source '" + spec.name + "' reads no topics");
+    if (spec.topics.empty()) Invalid("source '{}' reads no topics", spec.name);
     std::set<std::string> seen;
     for (const std::string& t : spec.topics) {
       CheckTopicName(t, spec.name);
-      if (!seen.insert(t).second)
-        Invalid("source '" + spec.name + "' lists topic '" + t + "' twice");
+      if (!seen.insert(t).second) Invalid("source '{}' lists topic '{}' twice", spec.name, t);
       for (const NodeSpec& other : spec_.nodes) {
         if (other.kind == NodeKind::kSource &&
             std::find(other.topics.begin(), other.topics.end(), t) != other.topics.end()) {
-          Invalid("topic '" + t + "' is already read by source '" + other.name + "'; source '" +
-                  spec.name + "' cannot read it too");
+          Invalid("topic '{}' is already read by source '{}'; source '{}' cannot read it too", t,
+                  other.name, spec.name);
         }
       }
     }
   } else {
     if (spec.kind == NodeKind::kSink) CheckTopicName(spec.topic, spec.name);
-    if (spec.parents.empty()) Invalid(kind + " '" + spec.name + "' needs at least one parent");
+    if (spec.parents.empty()) Invalid("{} '{}' needs at least one parent", kind, spec.name);
     std::set<std::string> seen;
     for (const std::string& p : spec.parents) {
       if (!seen.insert(p).second) {
-        Invalid(kind + " '" + spec.name + "' lists parent '" + p + "' twice");
+        Invalid("{} '{}' lists parent '{}' twice", kind, spec.name, p);
       }
-      if (p == spec.name) Invalid(kind + " '" + spec.name + "' cannot be its own parent");
+      if (p == spec.name) Invalid("{} '{}' cannot be its own parent", kind, spec.name);
       const NodeSpec* parent = spec_.Find(p);
       if (parent == nullptr) {
-        Invalid(kind + " '" + spec.name + "' names parent '" + p +
-                "', which does not exist (add parents before their children)");
+        Invalid(
+            "{} '{}' names parent '{}', which does not exist (add parents before their "
+            "children)",
+            kind, spec.name, p);
       }
       if (parent->kind == NodeKind::kSink) {
-        Invalid(kind + " '" + spec.name + "' names sink '" + p +
-                "' as its parent; sinks have no children");
+        Invalid("{} '{}' names sink '{}' as its parent; sinks have no children", kind, spec.name,
+                p);
       }
       if (!(parent->key_out == spec.key_in) || !(parent->value_out == spec.value_in)) {
-        const std::string parent_kind(NodeKindName(parent->kind));
+        const std::string_view parent_kind = NodeKindName(parent->kind);
         if (parent->key_out.name == "void" && parent->value_out.name == "void") {
-          Invalid(kind + " '" + spec.name + "' takes " +
-                  RecordTypeName(spec.key_in, spec.value_in) + " but its parent " + parent_kind +
-                  " '" + p + "' forwards nothing (its output types are void)");
+          Invalid(
+              "{} '{}' takes {} but its parent {} '{}' forwards nothing (its output types "
+              "are void)",
+              kind, spec.name, RecordTypeName(spec.key_in, spec.value_in), parent_kind, p);
         }
-        Invalid(kind + " '" + spec.name + "' takes " + RecordTypeName(spec.key_in, spec.value_in) +
-                " but its parent " + parent_kind + " '" + p + "' forwards " +
+        Invalid("{} '{}' takes {} but its parent {} '{}' forwards {}", kind, spec.name,
+                RecordTypeName(spec.key_in, spec.value_in), parent_kind, p,
                 RecordTypeName(parent->key_out, parent->value_out));
       }
     }
@@ -121,36 +128,37 @@ Topology& Topology::AddStateStore(StoreSpec store, const std::vector<std::string
   const std::string& name = store.name;
   if (name.empty()) Invalid("a state store needs a non-empty name");
   if (name.size() > kMaxStoreNameLength || name == "." || name == ".." || !LegalNameChars(name)) {
-    Invalid("invalid state store name '" + name + "' (use up to " +
-            std::to_string(kMaxStoreNameLength) + " of [a-zA-Z0-9._-], not '.' or '..')");
+    Invalid("invalid state store name '{}' (use up to {} of [a-zA-Z0-9._-], not '.' or '..')", name,
+            kMaxStoreNameLength);
   }
   for (const StoreSpec& s : spec_.stores) {
-    if (s.name == name) Invalid("a state store named '" + name + "' already exists");
+    if (s.name == name) Invalid("a state store named '{}' already exists", name);
   }
   if (store.kind != StoreKind::kKeyValue) {
-    const std::string kind = store.kind == StoreKind::kWindow ? "window" : "session";
+    const std::string_view kind = store.kind == StoreKind::kWindow ? "window" : "session";
     if (store.backend == StoreBackend::kInMemory) {
-      Invalid(kind + " store '" + name + "' cannot be in-memory (only key-value stores can)");
+      Invalid("{} store '{}' cannot be in-memory (only key-value stores can)", kind, name);
     }
     if (store.retention_ms <= 0) {
-      Invalid(kind + " store '" + name + "' needs a positive retention, got " +
-              std::to_string(store.retention_ms) + " ms");
+      Invalid("{} store '{}' needs a positive retention, got {} ms", kind, name,
+              store.retention_ms);
     }
     if (store.segment_interval_ms < 0) {
-      Invalid(kind + " store '" + name + "' has a negative segment interval");
+      Invalid("{} store '{}' has a negative segment interval", kind, name);
     }
   }
   // Check every processor before changing anything.
   for (const std::string& p : processors) {
     const NodeSpec* node = spec_.Find(p);
     if (node == nullptr) {
-      Invalid("state store '" + name + "' is connected to processor '" + p +
-              "', which does not exist (add the processor first)");
+      Invalid(
+          "state store '{}' is connected to processor '{}', which does not exist (add the "
+          "processor first)",
+          name, p);
     }
     if (node->kind != NodeKind::kProcessor) {
-      Invalid("state store '" + name + "' is connected to " +
-              std::string(NodeKindName(node->kind)) + " '" + p +
-              "'; only processors can use stores");
+      Invalid("state store '{}' is connected to {} '{}'; only processors can use stores", name,
+              NodeKindName(node->kind), p);
     }
   }
   const std::string store_name = name;
@@ -166,17 +174,19 @@ Topology& Topology::ConnectProcessorAndStateStores(const std::string& processor,
     if (n.name == processor) node = &n;
   }
   if (node == nullptr) {
-    Invalid("cannot connect state stores to processor '" + processor + "', which does not exist");
+    Invalid("cannot connect state stores to processor '{}', which does not exist", processor);
   }
   if (node->kind != NodeKind::kProcessor) {
-    Invalid("cannot connect state stores to " + std::string(NodeKindName(node->kind)) + " '" +
-            processor + "'; only processors can use stores");
+    Invalid("cannot connect state stores to {} '{}'; only processors can use stores",
+            NodeKindName(node->kind), processor);
   }
   for (const std::string& s : stores) {
     if (std::none_of(spec_.stores.begin(), spec_.stores.end(),
                      [&](const StoreSpec& st) { return st.name == s; })) {
-      Invalid("cannot connect processor '" + processor + "' to state store '" + s +
-              "', which was not added (AddStateStore)");
+      Invalid(
+          "cannot connect processor '{}' to state store '{}', which was not added "
+          "(AddStateStore)",
+          processor, s);
     }
   }
   for (const std::string& s : stores) {

@@ -283,6 +283,38 @@ TEST_F(ChangelogRestoreTest, KeyValueStoreRestoresFullyThenOnlyTheDelta) {
   }
 }
 
+TEST_F(ChangelogRestoreTest, UnregisterMidRestoreThenResumeFromThePosition) {
+  const std::vector<StoreSpec> specs = {stores::PersistentKeyValue("kv")};
+  Ensure(1, specs);
+  const TaskId task{0, 0};
+  const state::ChangelogPartition tp{app_ + "-kv-changelog", 0};
+  Map expected;
+  ProduceKv(tp, 30'000, expected, 7);
+  auto reader = Reader({.max_poll_records = 5000});
+  ASSERT_NE(reader, nullptr);
+  auto m = Open(task, specs);
+  ASSERT_NE(m, nullptr);
+  ASSERT_TRUE(reader->Register(task, m.get(), RestoreMode::kRestoreActive).ok());
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (m->records_restored() == 0 && std::chrono::steady_clock::now() < deadline) {
+    auto r = reader->Poll(100ms);
+    ASSERT_TRUE(r.ok());
+    ASSERT_THAT(r->restored, IsEmpty());
+  }
+  ASSERT_TRUE(reader->Unregister(task).ok());
+  const int64_t paused_at = *m->RestorePosition(tp);
+  EXPECT_GT(paused_at, 0);
+  EXPECT_LT(paused_at, 30'000);
+  EXPECT_TRUE(reader->empty());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(reader->Poll(100ms).ok());
+  EXPECT_EQ(*m->RestorePosition(tp), paused_at);  // nothing applied after Unregister
+
+  ASSERT_TRUE(reader->Register(task, m.get(), RestoreMode::kRestoreActive).ok());
+  RestoreUntilDone(*reader, task);
+  EXPECT_EQ(m->records_restored(), 30'000U);  // every record exactly once
+  EXPECT_EQ(Contents(*m->KeyValueStore("kv")), expected);
+}
+
 // Deletes the records of `tp` below `before` (Kafka's DeleteRecords: moves the log start).
 void DeleteRecordsBefore(client::Admin& admin, const state::ChangelogPartition& tp,
                          int64_t before) {
@@ -308,7 +340,10 @@ void DeleteRecordsBefore(client::Admin& admin, const state::ChangelogPartition& 
 }
 
 TEST_F(ChangelogRestoreTest, PositionBelowTheLogStartResetsTheStore) {
-  const std::vector<StoreSpec> specs = {stores::PersistentKeyValue("kv")};
+  // DeleteRecords needs the delete policy (the broker refuses it on compact-only topics).
+  StoreSpec spec = stores::PersistentKeyValue("kv");
+  spec.changelog_configs = {{"cleanup.policy", "compact,delete"}};
+  const std::vector<StoreSpec> specs = {spec};
   Ensure(1, specs);
   const TaskId task{0, 0};
   const state::ChangelogPartition tp{app_ + "-kv-changelog", 0};

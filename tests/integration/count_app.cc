@@ -28,7 +28,8 @@
 
 namespace {
 
-class CountProcessor : public brook::ContextualProcessor<std::string, int64_t, std::string, int64_t> {
+class CountProcessor
+    : public brook::ContextualProcessor<std::string, int64_t, std::string, int64_t> {
  public:
   void Process(const brook::Record<std::string, int64_t>& record) override {
     auto store = context().GetKeyValueStore<std::string, int64_t>("counts");

@@ -37,7 +37,8 @@ TEST(ProduceConsume, TenThousandKeyedRecordsRoundTrip) {
   const std::string topic = testing::UniqueTopic("roundtrip");
   constexpr int kPartitions = 4;
   constexpr uint64_t kCount = 10000;
-  auto r = Brook({"topics", "create", "--topic", topic, "--partitions", std::to_string(kPartitions)});
+  auto r =
+      Brook({"topics", "create", "--topic", topic, "--partitions", std::to_string(kPartitions)});
   ASSERT_EQ(r.code, 0) << r.err;
   r = Brook({"produce", "--topic", topic, "--count", std::to_string(kCount), "--keys", "500",
              "--value-size", "64", "--seed", "7", "--progress-ms", "0"});
@@ -54,25 +55,29 @@ TEST(ProduceConsume, TenThousandKeyedRecordsRoundTrip) {
   std::vector<std::string> problems;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (!consumer->AllAtEnd() && std::chrono::steady_clock::now() < deadline) {
-    auto n = consumer->Poll(std::chrono::milliseconds(200), 1000, [&](const client::RecordView& rec) {
-      ++total;
-      const int64_t i = loadgen::RecordGenerator::IndexOf(rec.value);
-      if (i < 0 || i >= static_cast<int64_t>(kCount)) {
-        problems.push_back("bad value at offset " + std::to_string(rec.offset));
-        return;
-      }
-      ++seen[static_cast<size_t>(i)];
-      if (rec.key != gen.Key(static_cast<uint64_t>(i))) problems.push_back("key of record " + std::to_string(i));
-      if (rec.value != gen.Value(static_cast<uint64_t>(i))) problems.push_back("value of record " + std::to_string(i));
-      if (rec.partition != KafkaPartitionForKey(rec.key, kPartitions)) {
-        problems.push_back("partition of record " + std::to_string(i) + ": " +
-                           std::to_string(rec.partition));
-      }
-      if (rec.offset <= last_offset[static_cast<size_t>(rec.partition)]) {
-        problems.push_back("offsets out of order in partition " + std::to_string(rec.partition));
-      }
-      last_offset[static_cast<size_t>(rec.partition)] = rec.offset;
-    });
+    auto n =
+        consumer->Poll(std::chrono::milliseconds(200), 1000, [&](const client::RecordView& rec) {
+          ++total;
+          const int64_t i = loadgen::RecordGenerator::IndexOf(rec.value);
+          if (i < 0 || i >= static_cast<int64_t>(kCount)) {
+            problems.push_back("bad value at offset " + std::to_string(rec.offset));
+            return;
+          }
+          ++seen[static_cast<size_t>(i)];
+          if (rec.key != gen.Key(static_cast<uint64_t>(i)))
+            problems.push_back("key of record " + std::to_string(i));
+          if (rec.value != gen.Value(static_cast<uint64_t>(i)))
+            problems.push_back("value of record " + std::to_string(i));
+          if (rec.partition != KafkaPartitionForKey(rec.key, kPartitions)) {
+            problems.push_back("partition of record " + std::to_string(i) + ": " +
+                               std::to_string(rec.partition));
+          }
+          if (rec.offset <= last_offset[static_cast<size_t>(rec.partition)]) {
+            problems.push_back("offsets out of order in partition " +
+                               std::to_string(rec.partition));
+          }
+          last_offset[static_cast<size_t>(rec.partition)] = rec.offset;
+        });
     ASSERT_TRUE(n.ok()) << n.status().ToString();
   }
   EXPECT_TRUE(consumer->AllAtEnd()) << "did not reach the end of '" << topic << "' in 60 s";

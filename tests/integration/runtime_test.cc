@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <regex>
 #include <set>
 #include <string>
 #include <thread>
@@ -58,9 +59,12 @@ class RuntimeTest : public ::testing::Test {
     std::filesystem::remove_all(dir_, ec);
   }
 
-  std::string StatusFile(const std::string& name) const { return (dir_ / (name + ".status")).string(); }
+  std::string StatusFile(const std::string& name) const {
+    return (dir_ / (name + ".status")).string();
+  }
 
-  std::vector<std::string> Args(const std::string& name, std::vector<std::string> extra = {}) const {
+  std::vector<std::string> Args(const std::string& name,
+                                std::vector<std::string> extra = {}) const {
     std::vector<std::string> a = {
         "input=" + input_,
         "output=" + output_,
@@ -79,7 +83,7 @@ class RuntimeTest : public ::testing::Test {
 
   void Start(AppProcess& p, const std::string& name, std::vector<std::string> extra = {}) {
     std::filesystem::remove(StatusFile(name));
-    p.Start(Args(name, std::move(extra)), (dir_ / (name + ".log")).string());
+    p.Start(BROOK_COUNT_APP, Args(name, std::move(extra)), (dir_ / (name + ".log")).string());
   }
 
   // n records over `keys` keys (murmur2 partitioning by key).
@@ -123,7 +127,8 @@ class RuntimeTest : public ::testing::Test {
   int64_t seq_ = 0;
 };
 
-void KillMidwayAndRestart(RuntimeTest* t, AppProcess& app, const std::function<std::optional<int64_t>()>& processed,
+void KillMidwayAndRestart(RuntimeTest* t, AppProcess& app,
+                          const std::function<std::optional<int64_t>()>& processed,
                           int64_t midway) {
   ASSERT_TRUE(WaitUntil([&] { return processed().value_or(0) >= midway; }, seconds(120)))
       << "the app never processed " << midway << " records";
@@ -134,8 +139,10 @@ void KillMidwayAndRestart(RuntimeTest* t, AppProcess& app, const std::function<s
 TEST_F(RuntimeTest, KillMinus9AtLeastOnceLosesNothing) {
   Produce(200000, 2000);
   AppProcess app;
-  Start(app, "count-0");
-  KillMidwayAndRestart(this, app, [&] { return Field("count-0", "processed"); }, 60000);
+  // Two stream threads: tasks are spread over both, commits cover both.
+  Start(app, "count-0", {"num.stream.threads=2"});
+  KillMidwayAndRestart(
+      this, app, [&] { return Field("count-0", "processed"); }, 60000);
   const int64_t before_kill = Field("count-0", "processed").value_or(0);
   EXPECT_LT(before_kill, 200000) << "killed too late to be mid-way";
   Start(app, "count-0");
@@ -154,9 +161,12 @@ TEST_F(RuntimeTest, KillMinus9AtLeastOnceLosesNothing) {
 TEST_F(RuntimeTest, KillMinus9ExactlyOnceCountsExactly) {
   Produce(200000, 2000);
   AppProcess app;
-  const std::vector<std::string> eos = {"processing.guarantee=exactly_once_v2"};
+  // Two stream threads share the instance's one transaction.
+  const std::vector<std::string> eos = {"processing.guarantee=exactly_once_v2",
+                                        "num.stream.threads=2"};
   Start(app, "count-0", eos);
-  KillMidwayAndRestart(this, app, [&] { return Field("count-0", "processed"); }, 60000);
+  KillMidwayAndRestart(
+      this, app, [&] { return Field("count-0", "processed"); }, 60000);
   EXPECT_LT(Field("count-0", "processed").value_or(0), 200000) << "killed too late";
   Start(app, "count-0", eos);
   const auto latest = WaitForCounts(true, seconds(240));
@@ -175,7 +185,8 @@ TEST_F(RuntimeTest, RestartRestoresOnlyTheDeltaAndACorruptCheckpointRestoresAll)
   Start(app, "count-0", {"commit.interval.ms=10000"});
   WaitForCounts(false, seconds(120));
   const int64_t commits = Field("count-0", "commits").value_or(0);
-  ASSERT_TRUE(WaitUntil([&] { return Field("count-0", "commits").value_or(0) > commits; }, seconds(30)));
+  ASSERT_TRUE(
+      WaitUntil([&] { return Field("count-0", "commits").value_or(0) > commits; }, seconds(30)));
   Produce(2000, 5000);
   WaitForCounts(false, seconds(60));
   app.Kill();
@@ -186,9 +197,11 @@ TEST_F(RuntimeTest, RestartRestoresOnlyTheDeltaAndACorruptCheckpointRestoresAll)
   Start(app, "count-0");
   auto latest = WaitForCounts(false, seconds(120));
   for (const auto& [k, c] : truth_) ASSERT_GE(latest[k], c) << k;
-  ASSERT_TRUE(WaitUntil([&] { return StatusState(ReadStatus(StatusFile("count-0"))) == "RUNNING"; }, seconds(30)));
+  ASSERT_TRUE(WaitUntil([&] { return StatusState(ReadStatus(StatusFile("count-0"))) == "RUNNING"; },
+                        seconds(30)));
   const int64_t delta = Field("count-0", "restored").value_or(-1);
-  std::cerr << "restored after kill -9: " << delta << " of " << changelog_records << " changelog records\n";
+  std::cerr << "restored after kill -9: " << delta << " of " << changelog_records
+            << " changelog records\n";
   EXPECT_GT(delta, 0) << "the records after the last checkpoint must be restored";
   EXPECT_LT(delta, changelog_records / 10) << "a restart with local state restored too much";
   ASSERT_EQ(app.Terminate(), 0);
@@ -253,10 +266,13 @@ TEST_F(RuntimeTest, SecondInstanceTakesTasksWhileKeptTasksKeepProcessing) {
   auto actives = [&](const std::string& name) {
     const std::string s = ReadStatus(StatusFile(name));
     int n = 0;
-    for (size_t pos = 0; (pos = s.find("\"role\":\"active\",\"restoring\":false", pos)) != std::string::npos; ++pos) ++n;
+    for (size_t pos = 0;
+         (pos = s.find("\"role\":\"active\",\"restoring\":false", pos)) != std::string::npos; ++pos)
+      ++n;
     return n;
   };
-  ASSERT_TRUE(WaitUntil([&] { return actives("inst-a") == 4 && actives("inst-b") == 4; }, seconds(90)))
+  ASSERT_TRUE(
+      WaitUntil([&] { return actives("inst-a") == 4 && actives("inst-b") == 4; }, seconds(90)))
       << "a: " << ReadStatus(StatusFile("inst-a")) << "\nb: " << ReadStatus(StatusFile("inst-b"));
   std::this_thread::sleep_for(std::chrono::seconds(2));
   stop.store(true);
@@ -272,7 +288,8 @@ TEST_F(RuntimeTest, SecondInstanceTakesTasksWhileKeptTasksKeepProcessing) {
       "\\{\"id\":\"([0-9_]+)\",\"role\":\"active\",\"restoring\":false,\"processed\":([0-9]+),"
       "\"restored\":[0-9]+,\"lag\":-?[0-9]+,\"max_stall_ms\":([0-9]+)");
   int kept = 0;
-  for (auto it = std::sregex_iterator(after.begin(), after.end(), task_re); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(after.begin(), after.end(), task_re);
+       it != std::sregex_iterator(); ++it) {
     const std::string id = (*it)[1].str();
     if (before.find("\"id\":\"" + id + "\"") == std::string::npos) continue;
     ++kept;
@@ -280,6 +297,86 @@ TEST_F(RuntimeTest, SecondInstanceTakesTasksWhileKeptTasksKeepProcessing) {
   }
   EXPECT_EQ(kept, 4);
   EXPECT_EQ(a.Terminate(), 0);
+  EXPECT_EQ(b.Terminate(), 0);
+}
+
+TEST_F(RuntimeTest, ZombieWithTheSameInstanceIdIsFencedAndNothingIsWrittenTwice) {
+  Produce(100000, 1000);
+  const std::vector<std::string> eos = {"processing.guarantee=exactly_once_v2"};
+  AppProcess zombie;
+  Start(zombie, "count-0", eos);
+  ASSERT_TRUE(
+      WaitUntil([&] { return Field("count-0", "processed").value_or(0) >= 20000; }, seconds(120)));
+  // A second process claims the same identity (as a rescheduled pod would while the old one
+  // still runs): the group fences the old member and the new producer fences the old one.
+  AppProcess fresh;
+  std::vector<std::string> args = eos;
+  args.push_back("state.dir=" + (dir_ / "state-count-0-new").string());
+  args.push_back("status=" + StatusFile("count-0-new"));
+  fresh.Start(BROOK_COUNT_APP, Args("count-0", args), (dir_ / "count-0-new.log").string());
+  EXPECT_EQ(zombie.Wait(seconds(120)), 3) << "the fenced instance must stop with an error";
+  const std::string zs = ReadStatus(StatusFile("count-0"));
+  EXPECT_NE(zs.find("ENCED"), std::string::npos) << zs;
+  const auto latest = WaitForCounts(true, seconds(180));
+  for (const auto& [k, c] : truth_) ASSERT_EQ(latest.at(k), c) << "key " << k;
+  EXPECT_EQ(static_cast<int64_t>(ReadTopic(output_, true).size()), seq_);
+  EXPECT_EQ(fresh.Terminate(), 0);
+}
+
+TEST_F(RuntimeTest, StandbyReplicaTakesOverWithoutRestoringTheChangelog) {
+  Produce(50000, 5000);
+  const std::vector<std::string> standby = {"num.standby.replicas=1"};
+  AppProcess a;
+  AppProcess b;
+  Start(a, "inst-a", standby);
+  Start(b, "inst-b", standby);
+  auto roles = [&](const std::string& name, const std::string& role) {
+    const std::string s = ReadStatus(StatusFile(name));
+    int n = 0;
+    for (size_t pos = 0; (pos = s.find("\"role\":\"" + role + "\"", pos)) != std::string::npos;
+         ++pos)
+      ++n;
+    return n;
+  };
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return roles("inst-a", "active") == 4 && roles("inst-b", "active") == 4 &&
+               roles("inst-a", "standby") == 4 && roles("inst-b", "standby") == 4;
+      },
+      seconds(120)))
+      << ReadStatus(StatusFile("inst-a")) << "\n"
+      << ReadStatus(StatusFile("inst-b"));
+  WaitForCounts(false, seconds(120));
+  const int64_t changelog = TopicEndSum(app_id_ + "-counts-changelog");
+  // The standbys follow the changelog: wait until b's standbys are caught up.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const std::string s = ReadStatus(StatusFile("inst-b"));
+        return s.find("\"role\":\"standby\"") != std::string::npos &&
+               std::regex_search(s, std::regex("\"role\":\"standby\",\"restoring\":false,"
+                                               "\"processed\":0,\"restored\":[0-9]+,\"lag\":0")) &&
+               !std::regex_search(s,
+                                  std::regex("\"role\":\"standby\",\"restoring\":false,"
+                                             "\"processed\":0,\"restored\":[0-9]+,\"lag\":[1-9]"));
+      },
+      seconds(60)))
+      << ReadStatus(StatusFile("inst-b"));
+  const int64_t restored_before = Field("inst-b", "restored").value_or(0);
+  a.Kill();
+  // After a's session times out, b runs all 8 tasks, 4 of them promoted from standbys.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return roles("inst-b", "active") == 8 &&
+               ReadStatus(StatusFile("inst-b")).find("\"restoring\":true") == std::string::npos;
+      },
+      seconds(60)))
+      << ReadStatus(StatusFile("inst-b"));
+  Produce(1000, 5000);
+  const auto latest = WaitForCounts(false, seconds(60));
+  for (const auto& [k, c] : truth_) ASSERT_GE(latest.at(k), c) << k;
+  const int64_t takeover = Field("inst-b", "restored").value_or(0) - restored_before;
+  std::cerr << "records restored on takeover: " << takeover << " (changelog " << changelog << ")\n";
+  EXPECT_LT(takeover, changelog / 10) << "promoted standbys must not restore the changelog again";
   EXPECT_EQ(b.Terminate(), 0);
 }
 

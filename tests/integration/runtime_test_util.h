@@ -28,10 +28,14 @@
 
 namespace brook::testing {
 
-inline std::string Int64Bytes(int64_t v) { return state::Int64Serde().Serialize(v); }
-inline int64_t ParseInt64(std::string_view b) { return state::Int64Serde().Deserialize(b).value(); }
+inline std::string Int64Bytes(int64_t v) {
+  return state::Int64Serde().Serialize(v);
+}
+inline int64_t ParseInt64(std::string_view b) {
+  return state::Int64Serde().Deserialize(b).value();
+}
 
-// A count_app process.
+// A child process (count_app) with its stdout and stderr appended to a log file.
 class AppProcess {
  public:
   AppProcess() = default;
@@ -39,22 +43,22 @@ class AppProcess {
   AppProcess& operator=(const AppProcess&) = delete;
   ~AppProcess() { Kill(); }
 
-  void Start(const std::vector<std::string>& args, const std::string& log_file) {
+  void Start(const std::string& exe, const std::vector<std::string>& args,
+             const std::string& log_file) {
     pid_ = ::fork();
     if (pid_ == 0) {
-      const std::string log = log_file;
       // Both streams: spdlog's default logger writes to stdout.
-      if (std::freopen(log.c_str(), "a", stderr) == nullptr ||
-          std::freopen(log.c_str(), "a", stdout) == nullptr) {
+      if (std::freopen(log_file.c_str(), "a", stderr) == nullptr ||
+          std::freopen(log_file.c_str(), "a", stdout) == nullptr) {
         ::_exit(126);
       }
       std::vector<char*> argv;
-      static std::string exe = BROOK_COUNT_APP;
-      argv.push_back(exe.data());
+      std::string path = exe;
+      argv.push_back(path.data());
       std::vector<std::string> copy = args;
       for (std::string& a : copy) argv.push_back(a.data());
       argv.push_back(nullptr);
-      ::execv(exe.c_str(), argv.data());
+      ::execv(path.c_str(), argv.data());
       ::_exit(127);
     }
   }
@@ -186,9 +190,8 @@ inline std::vector<ConsumedMessage> ReadTopic(const std::string& topic, bool rea
         const char* name = nullptr;
         const void* val = nullptr;
         size_t size = 0;
-        for (size_t i = 0; rd_kafka_header_get_all(h, i, &name, &val, &size) ==
-                           RD_KAFKA_RESP_ERR_NO_ERROR;
-             ++i) {
+        for (size_t i = 0;
+             rd_kafka_header_get_all(h, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
           c.headers[name] = val ? std::string(static_cast<const char*>(val), size) : "";
         }
       }

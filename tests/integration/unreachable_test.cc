@@ -28,10 +28,18 @@ void ExpectFailsFast(std::vector<std::string> args) {
   EXPECT_LE(seconds, 15.0) << "a dead broker must not hang the command";
 }
 
-TEST(Unreachable, TopicsList) { ExpectFailsFast({"topics", "list"}); }
-TEST(Unreachable, Produce) { ExpectFailsFast({"produce", "--topic", "t", "--count", "10"}); }
-TEST(Unreachable, Consume) { ExpectFailsFast({"consume", "--topic", "t", "--until-end"}); }
-TEST(Unreachable, Pipe) { ExpectFailsFast({"pipe", "--from", "a", "--to", "b", "--until-end"}); }
+TEST(Unreachable, TopicsList) {
+  ExpectFailsFast({"topics", "list"});
+}
+TEST(Unreachable, Produce) {
+  ExpectFailsFast({"produce", "--topic", "t", "--count", "10"});
+}
+TEST(Unreachable, Consume) {
+  ExpectFailsFast({"consume", "--topic", "t", "--until-end"});
+}
+TEST(Unreachable, Pipe) {
+  ExpectFailsFast({"pipe", "--from", "a", "--to", "b", "--until-end"});
+}
 
 }  // namespace
 }  // namespace brook
