@@ -6,16 +6,10 @@
 #include <array>
 #include <utility>
 
+#include "client/rdkafka_util.h"
+
 namespace brook::client {
-namespace {
-
-struct PartitionListDeleter {
-  void operator()(rd_kafka_topic_partition_list_t* l) const {
-    rd_kafka_topic_partition_list_destroy(l);
-  }
-};
-
-}  // namespace
+namespace {}  // namespace
 
 Result<std::unique_ptr<Consumer>> Consumer::Create(const Config& config) {
   return Create(config, {});
@@ -59,14 +53,13 @@ Consumer::~Consumer() {
 }
 
 Status Consumer::Assign(const std::vector<std::string>& topics, StartFrom from) {
-  std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter> list(
-      rd_kafka_topic_partition_list_new(16));
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(16));
   at_end_.clear();
   for (const auto& topic : topics) {
     rd_kafka_topic_t* rkt = rd_kafka_topic_new(handle_->get(), topic.c_str(), nullptr);
     const rd_kafka_metadata_t* md = nullptr;
-    const auto err = rd_kafka_metadata(handle_->get(), 0, rkt, &md,
-                                       static_cast<int>(request_timeout_.count()));
+    const auto err =
+        rd_kafka_metadata(handle_->get(), 0, rkt, &md, static_cast<int>(request_timeout_.count()));
     rd_kafka_topic_destroy(rkt);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return Status::Unavailable("metadata for topic '" + topic + "': " + RdKafkaErrorString(err));
@@ -111,8 +104,7 @@ Result<size_t> Consumer::Poll(std::chrono::milliseconds timeout, size_t max_reco
       if (status.ok()) {
         status = Status::Unavailable("consume from topic '" + topic + "' partition " +
                                      std::to_string(m->partition) + " at offset " +
-                                     std::to_string(m->offset) + ": " +
-                                     RdKafkaErrorString(m->err));
+                                     std::to_string(m->offset) + ": " + RdKafkaErrorString(m->err));
       }
     } else {
       // Records after an error are still handed out: the error is reported once the batch
@@ -125,7 +117,8 @@ Result<size_t> Consumer::Poll(std::chrono::milliseconds timeout, size_t max_reco
       r.timestamp_ms = rd_kafka_message_timestamp(m, nullptr);
       r.key_is_null = m->key == nullptr;
       r.value_is_null = m->payload == nullptr;
-      r.key = r.key_is_null ? std::string_view() : std::string_view(static_cast<const char*>(m->key), m->key_len);
+      r.key = r.key_is_null ? std::string_view()
+                            : std::string_view(static_cast<const char*>(m->key), m->key_len);
       r.value = r.value_is_null ? std::string_view()
                                 : std::string_view(static_cast<const char*>(m->payload), m->len);
       fn(r);
@@ -138,8 +131,6 @@ Result<size_t> Consumer::Poll(std::chrono::milliseconds timeout, size_t max_reco
 }
 
 namespace {
-
-using PartitionListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
 
 PartitionListPtr ToList(const std::vector<PartitionOffset>& partitions) {
   PartitionListPtr list(

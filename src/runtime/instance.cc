@@ -8,6 +8,7 @@
 
 #include "client/admin.h"
 #include "client/client_config.h"
+#include "client/rdkafka_util.h"
 #include "common/log.h"
 #include "group/group_config.h"
 #include "runtime/changelog_topics.h"
@@ -15,16 +16,8 @@
 namespace brook::runtime {
 namespace {
 
-struct ListDeleter {
-  void operator()(rd_kafka_topic_partition_list_t* l) const {
-    rd_kafka_topic_partition_list_destroy(l);
-  }
-};
-using ListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, ListDeleter>;
-
-struct ErrorDeleter {
-  void operator()(rd_kafka_error_t* e) const { rd_kafka_error_destroy(e); }
-};
+using client::ErrorPtr;
+using ListPtr = client::PartitionListPtr;
 
 int64_t WallMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -517,20 +510,7 @@ Status Instance::PollInto(StreamThread& thread, std::chrono::milliseconds timeou
     r.timestamp_ms = rd_kafka_message_timestamp(m, &type);
     if (m->key != nullptr) r.key.emplace(static_cast<const char*>(m->key), m->key_len);
     if (m->payload != nullptr) r.value.emplace(static_cast<const char*>(m->payload), m->len);
-    rd_kafka_headers_t* hdrs = nullptr;
-    if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      const char* name = nullptr;
-      const void* value = nullptr;
-      size_t size = 0;
-      for (size_t h = 0;
-           rd_kafka_header_get_all(hdrs, h, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
-           ++h) {
-        Header header;
-        header.key = name;
-        if (value != nullptr) header.value.emplace(static_cast<const char*>(value), size);
-        r.headers.push_back(std::move(header));
-      }
-    }
+    r.headers = client::MessageHeaders(m);
     batches[route->second][tp].push_back(std::move(r));
     rd_kafka_message_destroy(m);
   }
@@ -745,8 +725,7 @@ Status Instance::AssignPartitionsLocked(ActiveTask& t) {
     t.partitions.push_back(ph);
     thread.routes[tp] = &t;
   }
-  std::unique_ptr<rd_kafka_error_t, ErrorDeleter> e(
-      rd_kafka_incremental_assign(consumer_->get(), list.get()));
+  ErrorPtr e(rd_kafka_incremental_assign(consumer_->get(), list.get()));
   if (e) {
     return Status::Internal(std::string("assigning the partitions of task ") + t.id.ToString() +
                             ": " + rd_kafka_error_string(e.get()));
@@ -762,8 +741,7 @@ void Instance::UnassignPartitionsLocked(ActiveTask& t) {
     for (const PartitionHandle& ph : t.partitions) {
       rd_kafka_topic_partition_list_add(list.get(), ph.tp.topic.c_str(), ph.tp.partition);
     }
-    std::unique_ptr<rd_kafka_error_t, ErrorDeleter> e(
-        rd_kafka_incremental_unassign(consumer_->get(), list.get()));
+    ErrorPtr e(rd_kafka_incremental_unassign(consumer_->get(), list.get()));
     if (e)
       Logger().warn("unassigning task {}: {}", t.id.ToString(), rd_kafka_error_string(e.get()));
   }

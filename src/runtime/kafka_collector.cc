@@ -5,27 +5,13 @@
 #include <vector>
 
 #include "client/client_config.h"
+#include "client/rdkafka_util.h"
 #include "common/log.h"
 
 namespace brook::runtime {
 namespace {
 
-struct ErrorDeleter {
-  void operator()(rd_kafka_error_t* e) const { rd_kafka_error_destroy(e); }
-};
-using ErrorPtr = std::unique_ptr<rd_kafka_error_t, ErrorDeleter>;
-
-struct ListDeleter {
-  void operator()(rd_kafka_topic_partition_list_t* l) const {
-    rd_kafka_topic_partition_list_destroy(l);
-  }
-};
-
-struct MetadataDeleter {
-  void operator()(rd_kafka_consumer_group_metadata_t* m) const {
-    rd_kafka_consumer_group_metadata_destroy(m);
-  }
-};
+using client::ErrorPtr;
 
 // Status for a transactional API error: fenced/fatal -> kFailedPrecondition, abortable ->
 // kUnavailable (the caller aborts), others kInternal.
@@ -149,19 +135,7 @@ void KafkaCollector::OnDelivery(const rd_kafka_message_t* msg) {
     return;
   }
   // Dead letter: the record as it was meant to be written, plus why it was not.
-  rd_kafka_headers_t* src = nullptr;
-  std::vector<RawHeader> headers;
-  if (rd_kafka_message_headers(msg, &src) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    const char* name = nullptr;
-    const void* value = nullptr;
-    size_t size = 0;
-    for (size_t i = 0;
-         rd_kafka_header_get_all(src, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
-      headers.push_back(RawHeader{name, value ? std::optional<std::string>(std::string(
-                                                    static_cast<const char*>(value), size))
-                                              : std::nullopt});
-    }
-  }
+  const Headers headers = client::MessageHeaders(msg);
   rd_kafka_timestamp_type_t tstype = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
   const int64_t ts = rd_kafka_message_timestamp(msg, &tstype);
   const Status s = SendDeadLetter(
@@ -332,16 +306,15 @@ Status KafkaCollector::CommitTransaction(const std::map<group::TopicPartition, i
                                          const TxnGroup& group, std::chrono::milliseconds timeout) {
   BROOK_RETURN_IF_ERROR(error());
   if (!offsets.empty()) {
-    std::unique_ptr<rd_kafka_topic_partition_list_t, ListDeleter> list(
+    client::PartitionListPtr list(
         rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
     for (const auto& [tp, offset] : offsets) {
       rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset =
           offset;
     }
-    std::unique_ptr<rd_kafka_consumer_group_metadata_t, MetadataDeleter> md(
-        rd_kafka_consumer_group_metadata_new_with_genid(
-            group.group_id.c_str(), group.generation, group.member_id.c_str(),
-            group.group_instance_id.empty() ? nullptr : group.group_instance_id.c_str()));
+    client::GroupMetadataPtr md(rd_kafka_consumer_group_metadata_new_with_genid(
+        group.group_id.c_str(), group.generation, group.member_id.c_str(),
+        group.group_instance_id.empty() ? nullptr : group.group_instance_id.c_str()));
     ErrorPtr e(rd_kafka_send_offsets_to_transaction(handle_->get(), list.get(), md.get(),
                                                     static_cast<int>(timeout.count())));
     if (e) {
