@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -24,8 +25,8 @@ class LambdaProcessor final : public Processor<KIn, VIn, KOut, VOut> {
   using ProcessFn = std::function<void(Context&, const Record<KIn, VIn>&)>;
   using InitFn = std::function<void(Context&)>;
 
-  LambdaProcessor(ProcessFn process, InitFn init)
-      : process_(std::move(process)), init_(std::move(init)) {}
+  template <typename P, typename I>
+  LambdaProcessor(const P& process, const I& init) : process_(process), init_(init) {}
   void Init(Context& context) override {
     context_ = &context;
     if (init_) init_(context);
@@ -38,10 +39,12 @@ class LambdaProcessor final : public Processor<KIn, VIn, KOut, VOut> {
   Context* context_ = nullptr;
 };
 
-// A supplier of LambdaProcessors.
-template <typename KIn, typename VIn, typename KOut = void, typename VOut = void>
-auto Lambda(typename LambdaProcessor<KIn, VIn, KOut, VOut>::ProcessFn process,
-            typename LambdaProcessor<KIn, VIn, KOut, VOut>::InitFn init = nullptr) {
+// A supplier of LambdaProcessors. The callables are kept as they are and become
+// std::functions per processor: copying a std::function that holds a captureless lambda
+// trips GCC 12's -Wmaybe-uninitialized at -O2.
+template <typename KIn, typename VIn, typename KOut = void, typename VOut = void, typename P = void,
+          typename I = std::nullptr_t>
+auto Lambda(P process, I init = nullptr) {
   return [process, init] {
     return std::make_unique<LambdaProcessor<KIn, VIn, KOut, VOut>>(process, init);
   };

@@ -28,6 +28,17 @@ std::string_view ErrorHandlingName(ErrorHandling h) {
   return "?";
 }
 
+ConfigSources SourcesFromProperties(const std::map<std::string, std::string>& properties) {
+  ConfigSources sources;
+  for (const auto& [key, value] : properties) {
+    std::string kv = key;
+    kv += '=';
+    kv += value;
+    sources.overrides.push_back(std::move(kv));
+  }
+  return sources;
+}
+
 void DefineRuntimeKeys(ConfigSchema& schema) {
   schema.Define({.name = "num.stream.threads",
                  .type = ConfigType::kInt,

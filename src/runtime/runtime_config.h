@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "brook/config.h"
@@ -58,5 +59,9 @@ void DefineRuntimeKeys(ConfigSchema& schema);
 [[nodiscard]] Result<RuntimeOptions> RuntimeOptionsFromConfig(const Config& config);
 
 std::string_view ErrorHandlingName(ErrorHandling h);
+
+// An application's properties map as config overrides ("key=value", in key order).
+[[nodiscard]] ConfigSources SourcesFromProperties(
+    const std::map<std::string, std::string>& properties);
 
 }  // namespace brook::runtime

@@ -105,13 +105,7 @@ Streams::Streams(const Topology& topology, const std::map<std::string, std::stri
                  bool use_environment) {
   ConfigSchema schema;
   DefineKeys(schema);
-  ConfigSources sources;
-  for (const auto& [k, v] : properties) {
-    std::string kv = k;
-    kv += '=';
-    kv += v;
-    sources.overrides.push_back(std::move(kv));
-  }
+  ConfigSources sources = runtime::SourcesFromProperties(properties);
   if (use_environment) {
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
       const std::string_view kv(*e);

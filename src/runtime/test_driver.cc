@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "common/log.h"
+#include "runtime/instance.h"
 #include "runtime/processor_topology.h"
 #include "runtime/record_collector.h"
 #include "runtime/stream_task.h"
@@ -28,41 +29,6 @@ namespace {
 constexpr std::string_view kAppIdKey = "application.id";
 constexpr std::string_view kStateDirKey = "state.dir";
 constexpr std::string_view kHandlerKey = "deserialization.exception.handler";
-
-// Keys of the application's configuration that mean nothing to the driver (no Kafka
-// clients, no threads, no group): accepted and ignored, so tests can pass the app's config.
-constexpr std::string_view kIgnoredKeys[] = {"acceptable.recovery.lag",
-                                             "application.server",
-                                             "auto.offset.reset",
-                                             "bootstrap.servers",
-                                             "bootstrap.timeout.ms",
-                                             "buffered.records.per.partition",
-                                             "client.id",
-                                             "client.rack",
-                                             "commit.interval.ms",
-                                             "errors.dead.letter.queue.topic.name",
-                                             "group.instance.id",
-                                             "heartbeat.interval.ms",
-                                             "max.poll.interval.ms",
-                                             "max.warmup.replicas",
-                                             "num.standby.replicas",
-                                             "num.stream.threads",
-                                             "poll.ms",
-                                             "probing.rebalance.interval.ms",
-                                             "processing.guarantee",
-                                             "production.exception.handler",
-                                             "rebalance.protocol",
-                                             "request.timeout.ms",
-                                             "session.timeout.ms",
-                                             "shutdown.timeout.ms"};
-constexpr std::string_view kIgnoredPrefixes[] = {"kafka.", "producer.", "consumer.", "admin."};
-
-bool Ignored(std::string_view key) {
-  return std::find(std::begin(kIgnoredKeys), std::end(kIgnoredKeys), key) !=
-             std::end(kIgnoredKeys) ||
-         std::any_of(std::begin(kIgnoredPrefixes), std::end(kIgnoredPrefixes),
-                     [&](std::string_view p) { return key.starts_with(p); });
-}
 
 [[noreturn]] void Throw(const Status& s) {
   throw Error(s.code(), s.message());
@@ -295,25 +261,30 @@ TopologyTestDriver::TopologyTestDriver(const Topology& topology,
                                        std::optional<int64_t> initial_wall_clock_ms)
     : impl_(std::make_unique<Impl>()) {
   Impl& impl = *impl_;
-  for (const auto& [key, value] : config) {
-    if (key == kAppIdKey) {
-      if (value.empty()) Throw(Status::InvalidArgument("TopologyTestDriver: empty application.id"));
-      impl.application_id = value;
-    } else if (key == kStateDirKey) {
-      impl.state_dir = value;
-    } else if (key == kHandlerKey) {
-      if (value != "fail" && value != "log-and-continue") {
-        Throw(Status::InvalidArgument(fmt::format(
-            "TopologyTestDriver: {} must be fail or log-and-continue, got '{}'", key, value)));
+  // The application's own configuration is accepted as is: validated against the
+  // instance's schema (an unknown key or a bad value throws, naming it); the driver reads
+  // application.id, state.dir and deserialization.exception.handler and ignores the rest
+  // (it has no Kafka clients, threads or group).
+  {
+    ConfigSchema schema;
+    runtime::DefineInstanceKeys(schema);
+    Result<Config> loaded = Config::Load(schema, runtime::SourcesFromProperties(config));
+    if (!loaded.ok()) Throw(loaded.status().WithContext("TopologyTestDriver"));
+    const Config& c = *loaded;
+    if (config.count(std::string(kAppIdKey)) != 0) {
+      impl.application_id = c.GetString(kAppIdKey);
+      if (impl.application_id.empty()) {
+        Throw(Status::InvalidArgument("TopologyTestDriver: empty application.id"));
       }
-      impl.continue_on_deserialization_error = value == "log-and-continue";
-    } else if (!Ignored(key)) {
-      Throw(Status::InvalidArgument(
-          fmt::format("TopologyTestDriver: unknown config key '{}' (known: application.id, "
-                      "state.dir, deserialization.exception.handler; Kafka client and runtime "
-                      "keys are ignored)",
-                      key)));
     }
+    if (config.count(std::string(kStateDirKey)) != 0) impl.state_dir = c.GetString(kStateDirKey);
+    const std::string& handler = c.GetString(kHandlerKey);
+    if (handler == "dead-letter") {
+      Throw(Status::InvalidArgument(
+          fmt::format("TopologyTestDriver: {} must be fail or log-and-continue, got '{}'",
+                      kHandlerKey, handler)));
+    }
+    impl.continue_on_deserialization_error = handler == "log-and-continue";
   }
   impl.wall_clock_ms = initial_wall_clock_ms.value_or(SystemMs());
   if (impl.state_dir.empty()) {

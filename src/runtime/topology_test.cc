@@ -59,6 +59,8 @@ TEST(TopologyBuildTest, UnknownParentAndMissingParents) {
                   t.AddProcessor("p", PassThrough<S, S>(), {"src", "src"});
                 }),
                 "processor 'p' lists parent 'src' twice");
+  ExpectInvalid(Thrown([&] { t.AddProcessor("p", PassThrough<S, S>(), {"p"}); }),
+                "processor 'p' cannot be its own parent");
   // Nothing of the failed calls was added.
   EXPECT_EQ(t.spec().nodes.size(), 1U);
   EXPECT_TRUE(t.spec().nodes[0].children.empty());

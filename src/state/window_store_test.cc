@@ -154,11 +154,9 @@ TEST_F(WindowStoreTest, RestoreBatchDecodesKeysAppliesTombstonesAndRetention) {
   const std::string a10 = EncodeWindowKey("a", 10);
   const std::string a200 = EncodeWindowKey("a", 200);
   const std::string b150 = EncodeWindowKey("b", 150);
-  const std::vector<ChangelogRecord> batch = {{a10, "x", 0},
-                                              {a200, "y", 1},
-                                              {b150, "z", 2},
-                                              {b150, std::nullopt, 3},
-                                              {EncodeWindowKey("c", 120), "w", 4}};
+  const std::string c120 = EncodeWindowKey("c", 120);  // named: the batch holds views
+  const std::vector<ChangelogRecord> batch = {
+      {a10, "x", 0}, {a200, "y", 1}, {b150, "z", 2}, {b150, std::nullopt, 3}, {c120, "w", 4}};
   ASSERT_TRUE(store_->ApplyRestoreBatch(batch).ok());
   ASSERT_TRUE(store_->FlushAfterRestore().ok());
   EXPECT_EQ(store_->observed_stream_time_ms(), 200);
