@@ -617,6 +617,85 @@ TEST_F(StreamTaskTest, WrongStoreKindFailsTheRecord) {
             "processor 'p': state store 'counts' is not a window store");
 }
 
+// A key-value store whose writes fail with an I/O error (a full or broken disk).
+class FailingStore final : public state::KeyValueBytesStore {
+ public:
+  explicit FailingStore(std::string name) : inner_(name) {}
+  const std::string& name() const override { return inner_.name(); }
+  Status Put(std::string_view, std::string_view) override {
+    return Status::IoError("rocksdb: No space left on device");
+  }
+  Result<std::optional<std::string>> Get(std::string_view key) const override {
+    return inner_.Get(key);
+  }
+  Status Delete(std::string_view) override { return Status::IoError("rocksdb: No space left"); }
+  Status Write(std::span<const state::KeyValueWrite>) override {
+    return Status::IoError("rocksdb: No space left on device");
+  }
+  Result<std::unique_ptr<state::KeyValueIterator>> Range(
+      std::optional<std::string_view> from, std::optional<std::string_view> to) const override {
+    return inner_.Range(from, to);
+  }
+  Result<std::unique_ptr<state::KeyValueIterator>> ReverseRange(
+      std::optional<std::string_view> from, std::optional<std::string_view> to) const override {
+    return inner_.ReverseRange(from, to);
+  }
+  Result<std::unique_ptr<state::KeyValueIterator>> PrefixScan(
+      std::string_view prefix) const override {
+    return inner_.PrefixScan(prefix);
+  }
+  Result<uint64_t> ApproximateNumEntries() const override { return inner_.ApproximateNumEntries(); }
+  Result<uint64_t> ApproximateSizeBytes() const override { return inner_.ApproximateSizeBytes(); }
+  Status ApplyRestoreBatch(std::span<const state::ChangelogRecord> records) override {
+    return inner_.ApplyRestoreBatch(records);
+  }
+  Status FlushAfterRestore() override { return Status::Ok(); }
+  Status Flush() override { return Status::Ok(); }
+  Status Close() override { return inner_.Close(); }
+
+ private:
+  state::InMemoryKeyValueStore inner_;
+};
+
+class FailingState final : public TaskStateAccess {
+ public:
+  state::KeyValueBytesStore* KeyValueStore(std::string_view) override { return &store; }
+  state::WindowBytesStore* WindowStore(std::string_view) override { return nullptr; }
+  state::SessionBytesStore* SessionStore(std::string_view) override { return nullptr; }
+  FailingStore store{"counts"};
+};
+
+TEST(StreamTaskStoreErrorTest, AStoreIoErrorFailsTheTaskNamingNodeAndRecord) {
+  Topology t;
+  t.AddSource<S, S>("src", {"in"})
+      .AddProcessor("count",
+                    Lambda<S, S>([](ProcessorContext<void, void>& c, const Record<S, S>& r) {
+                      auto counts = c.GetKeyValueStore<S, int64_t>("counts");
+                      counts.Put(r.key, counts.Get(r.key).value_or(0) + 1);
+                    }),
+                    {"src"})
+      .AddStateStore(stores::PersistentKeyValue("counts"), {"count"});
+  auto p = ProcessorTopology::Build(t);
+  ASSERT_TRUE(p.ok());
+  FakeCollector collector;
+  FailingState state;
+  auto task = StreamTask::Create({0, 0}, std::make_shared<const ProcessorTopology>(std::move(*p)),
+                                 collector, state, {.application_id = "app"})
+                  .value();
+  ASSERT_TRUE(task->StartRestoring().ok());
+  ASSERT_TRUE(task->CompleteRestoration().ok());
+  ASSERT_TRUE(task->AddRecords({"in", 0}, {Rec("in", 7, 1, "a")}).ok());
+  const Result<bool> r = task->Process();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kIoError);
+  EXPECT_NE(r.status().message().find("processor 'count'"), std::string::npos)
+      << r.status().ToString();
+  EXPECT_NE(r.status().message().find("offset 7"), std::string::npos) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("No space left"), std::string::npos) << r.status().ToString();
+  // Nothing of the failed record is committable.
+  EXPECT_TRUE(task->CommittableOffsets().empty());
+}
+
 TEST_F(StreamTaskTest, ForwardToNamedChild) {
   std::vector<std::string> got;
   Topology t;
