@@ -80,6 +80,52 @@ class IteratorRange {
   };
 };
 
+// What the typed iterators share: the inner bytes iterator, deserialization with errors
+// naming the store, Valid() that throws on an iteration error, ToVector() and range-for.
+// Derived adds its extra accessor (window start, session) and Get().
+template <typename Derived, typename Inner, typename K, typename V, typename KS, typename VS>
+class TypedIteratorBase {
+ public:
+  TypedIteratorBase(std::unique_ptr<Inner> inner, const std::string& store, const KS& key_serde,
+                    const VS& value_serde)
+      : inner_(std::move(inner)), store_(store), key_serde_(key_serde), value_serde_(value_serde) {}
+
+  // True while positioned at an entry; throws when the iteration ended with an error.
+  [[nodiscard]] bool Valid() const {
+    if (inner_->Valid()) return true;
+    inner_->status().ThrowIfError();
+    return false;
+  }
+  // Preconditions for the rest: Valid().
+  void Next() { inner_->Next(); }
+  [[nodiscard]] K key() const {
+    const std::string_view kb = inner_->key();
+    return DeserializeOrThrow<K>(key_serde_, kb, store_, "key", kb);
+  }
+  [[nodiscard]] V value() const {
+    return DeserializeOrThrow<V>(value_serde_, inner_->value(), store_, "value", inner_->key());
+  }
+  // Reads the remaining entries.
+  [[nodiscard]] auto ToVector() {
+    std::vector<decltype(self().Get())> out;
+    for (; Valid(); Next()) out.push_back(self().Get());
+    return out;
+  }
+
+  using Range = IteratorRange<Derived>;
+  typename Range::Cursor begin() { return typename Range::Cursor(&self()); }
+  typename Range::Sentinel end() { return {}; }
+
+ protected:
+  [[nodiscard]] const Inner& inner() const { return *inner_; }
+
+ private:
+  Derived& self() { return static_cast<Derived&>(*this); }
+  std::unique_ptr<Inner> inner_;
+  std::string store_;
+  KS key_serde_;
+  VS value_serde_;
+};
 }  // namespace internal
 
 // One window of a window store: (key, window start) -> value.
@@ -102,46 +148,13 @@ struct SessionEntry {
 
 template <typename K, typename V, typename KS = DefaultSerde<K>, typename VS = DefaultSerde<V>>
 requires SerdeFor<KS, K> && SerdeFor<VS, V>
-class KeyValueStoreIterator {
+class KeyValueStoreIterator
+    : public internal::TypedIteratorBase<KeyValueStoreIterator<K, V, KS, VS>, KeyValueIterator, K,
+                                         V, KS, VS> {
  public:
-  KeyValueStoreIterator(std::unique_ptr<KeyValueIterator> inner, const std::string& store,
-                        const KS& key_serde, const VS& value_serde)
-      : inner_(std::move(inner)), store_(store), key_serde_(key_serde), value_serde_(value_serde) {}
-
-  // True while positioned at an entry; throws when the iteration ended with an error.
-  [[nodiscard]] bool Valid() const {
-    if (inner_->Valid()) return true;
-    inner_->status().ThrowIfError();
-    return false;
-  }
-  // Preconditions for the rest: Valid().
-  void Next() { inner_->Next(); }
-  [[nodiscard]] K key() const {
-    const std::string_view kb = inner_->key();
-    return internal::DeserializeOrThrow<K>(key_serde_, kb, store_, "key", kb);
-  }
-  [[nodiscard]] V value() const {
-    return internal::DeserializeOrThrow<V>(value_serde_, inner_->value(), store_, "value",
-                                           inner_->key());
-  }
-  [[nodiscard]] KeyValue<K, V> Get() const { return {key(), value()}; }
-
-  // Reads the remaining entries.
-  [[nodiscard]] std::vector<KeyValue<K, V>> ToVector() {
-    std::vector<KeyValue<K, V>> out;
-    for (; Valid(); Next()) out.push_back(Get());
-    return out;
-  }
-
-  using Range = internal::IteratorRange<KeyValueStoreIterator>;
-  typename Range::Cursor begin() { return typename Range::Cursor(this); }
-  typename Range::Sentinel end() { return {}; }
-
- private:
-  std::unique_ptr<KeyValueIterator> inner_;
-  std::string store_;
-  KS key_serde_;
-  VS value_serde_;
+  using internal::TypedIteratorBase<KeyValueStoreIterator<K, V, KS, VS>, KeyValueIterator, K, V, KS,
+                                    VS>::TypedIteratorBase;
+  [[nodiscard]] KeyValue<K, V> Get() const { return {this->key(), this->value()}; }
 };
 
 template <typename K, typename V, typename KS = DefaultSerde<K>, typename VS = DefaultSerde<V>>
@@ -230,43 +243,15 @@ class KeyValueStore {
 
 template <typename K, typename V, typename KS = DefaultSerde<K>, typename VS = DefaultSerde<V>>
 requires SerdeFor<KS, K> && SerdeFor<VS, V>
-class WindowStoreIterator {
+class WindowStoreIterator : public internal::TypedIteratorBase<WindowStoreIterator<K, V, KS, VS>,
+                                                               WindowIterator, K, V, KS, VS> {
  public:
-  WindowStoreIterator(std::unique_ptr<WindowIterator> inner, const std::string& store,
-                      const KS& key_serde, const VS& value_serde)
-      : inner_(std::move(inner)), store_(store), key_serde_(key_serde), value_serde_(value_serde) {}
-
-  [[nodiscard]] bool Valid() const {
-    if (inner_->Valid()) return true;
-    inner_->status().ThrowIfError();
-    return false;
+  using internal::TypedIteratorBase<WindowStoreIterator<K, V, KS, VS>, WindowIterator, K, V, KS,
+                                    VS>::TypedIteratorBase;
+  [[nodiscard]] int64_t window_start_ms() const { return this->inner().window_start_ms(); }
+  [[nodiscard]] WindowedEntry<K, V> Get() const {
+    return {this->key(), window_start_ms(), this->value()};
   }
-  void Next() { inner_->Next(); }
-  [[nodiscard]] K key() const {
-    const std::string_view kb = inner_->key();
-    return internal::DeserializeOrThrow<K>(key_serde_, kb, store_, "key", kb);
-  }
-  [[nodiscard]] int64_t window_start_ms() const { return inner_->window_start_ms(); }
-  [[nodiscard]] V value() const {
-    return internal::DeserializeOrThrow<V>(value_serde_, inner_->value(), store_, "value",
-                                           inner_->key());
-  }
-  [[nodiscard]] WindowedEntry<K, V> Get() const { return {key(), window_start_ms(), value()}; }
-  [[nodiscard]] std::vector<WindowedEntry<K, V>> ToVector() {
-    std::vector<WindowedEntry<K, V>> out;
-    for (; Valid(); Next()) out.push_back(Get());
-    return out;
-  }
-
-  using Range = internal::IteratorRange<WindowStoreIterator>;
-  typename Range::Cursor begin() { return typename Range::Cursor(this); }
-  typename Range::Sentinel end() { return {}; }
-
- private:
-  std::unique_ptr<WindowIterator> inner_;
-  std::string store_;
-  KS key_serde_;
-  VS value_serde_;
 };
 
 template <typename K, typename V, typename KS = DefaultSerde<K>, typename VS = DefaultSerde<V>>
@@ -322,43 +307,13 @@ class WindowStore {
 
 template <typename K, typename V, typename KS = DefaultSerde<K>, typename VS = DefaultSerde<V>>
 requires SerdeFor<KS, K> && SerdeFor<VS, V>
-class SessionStoreIterator {
+class SessionStoreIterator : public internal::TypedIteratorBase<SessionStoreIterator<K, V, KS, VS>,
+                                                                SessionIterator, K, V, KS, VS> {
  public:
-  SessionStoreIterator(std::unique_ptr<SessionIterator> inner, const std::string& store,
-                       const KS& key_serde, const VS& value_serde)
-      : inner_(std::move(inner)), store_(store), key_serde_(key_serde), value_serde_(value_serde) {}
-
-  [[nodiscard]] bool Valid() const {
-    if (inner_->Valid()) return true;
-    inner_->status().ThrowIfError();
-    return false;
-  }
-  void Next() { inner_->Next(); }
-  [[nodiscard]] K key() const {
-    const std::string_view kb = inner_->key();
-    return internal::DeserializeOrThrow<K>(key_serde_, kb, store_, "key", kb);
-  }
-  [[nodiscard]] SessionWindow session() const { return inner_->session(); }
-  [[nodiscard]] V value() const {
-    return internal::DeserializeOrThrow<V>(value_serde_, inner_->value(), store_, "value",
-                                           inner_->key());
-  }
-  [[nodiscard]] SessionEntry<K, V> Get() const { return {key(), session(), value()}; }
-  [[nodiscard]] std::vector<SessionEntry<K, V>> ToVector() {
-    std::vector<SessionEntry<K, V>> out;
-    for (; Valid(); Next()) out.push_back(Get());
-    return out;
-  }
-
-  using Range = internal::IteratorRange<SessionStoreIterator>;
-  typename Range::Cursor begin() { return typename Range::Cursor(this); }
-  typename Range::Sentinel end() { return {}; }
-
- private:
-  std::unique_ptr<SessionIterator> inner_;
-  std::string store_;
-  KS key_serde_;
-  VS value_serde_;
+  using internal::TypedIteratorBase<SessionStoreIterator<K, V, KS, VS>, SessionIterator, K, V, KS,
+                                    VS>::TypedIteratorBase;
+  [[nodiscard]] SessionWindow session() const { return this->inner().session(); }
+  [[nodiscard]] SessionEntry<K, V> Get() const { return {this->key(), session(), this->value()}; }
 };
 
 template <typename K, typename V, typename KS = DefaultSerde<K>, typename VS = DefaultSerde<V>>
