@@ -620,7 +620,7 @@ TEST_F(StreamTaskTest, WrongStoreKindFailsTheRecord) {
 // A key-value store whose writes fail with an I/O error (a full or broken disk).
 class FailingStore final : public state::KeyValueBytesStore {
  public:
-  explicit FailingStore(std::string name) : inner_(name) {}
+  explicit FailingStore(const std::string& name) : inner_(name) {}
   const std::string& name() const override { return inner_.name(); }
   Status Put(std::string_view, std::string_view) override {
     return Status::IoError("rocksdb: No space left on device");

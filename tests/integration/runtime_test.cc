@@ -293,6 +293,7 @@ TEST_F(RuntimeTest, SecondInstanceTakesTasksWhileKeptTasksKeepProcessing) {
     const std::string id = (*it)[1].str();
     if (before.find("\"id\":\"" + id + "\"") == std::string::npos) continue;
     ++kept;
+    std::cerr << "kept task " << id << ": max stall " << (*it)[3].str() << " ms\n";
     EXPECT_LT(std::stoll((*it)[3].str()), 3000) << "kept task " << id << " stalled";
   }
   EXPECT_EQ(kept, 4);
