@@ -85,6 +85,7 @@ struct Instance::ActiveTask {
   // Progress tracking (owning thread).
   int64_t last_progress_ms = 0;
   int64_t max_stall_ms = 0;
+  bool had_backlog = false;
   std::vector<state::ChangelogPartition> changelogs;
 };
 
@@ -326,6 +327,7 @@ void Instance::RunRestoreThread() {
       if (restore_stop_ && commands.empty()) break;
     }
     for (auto& c : commands) c->done.set_value(c->fn(*reader_));
+    RetryPendingRegistrations();
     if (!reader_->empty()) {
       Result<ChangelogPollResult> r = reader_->Poll(std::chrono::milliseconds(50));
       if (!r.ok()) {
@@ -336,6 +338,61 @@ void Instance::RunRestoreThread() {
     }
     PublishRestoreStats();
   }
+}
+
+namespace {
+bool Retriable(const Status& s) {
+  return s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kTimedOut;
+}
+}  // namespace
+
+Status Instance::RegisterOrDefer(ChangelogReader& reader, const TaskId& id, TaskStateManager* state,
+                                 RestoreMode mode) {
+  const Status s = reader.Register(id, state, mode);
+  if (s.ok()) {
+    if (mode == RestoreMode::kStandby) restoring_states_[id] = state;
+    return s;
+  }
+  if (!Retriable(s)) return s;
+  // E.g. a changelog topic created a moment ago whose leader is not known yet: retry from
+  // the restore thread instead of blocking the group thread (and its heartbeats).
+  Logger().warn("task {}: restore registration will be retried: {}", id.ToString(), s.ToString());
+  const auto now = Clock::now();
+  pending_registrations_.push_back(PendingRegistration{.id = id,
+                                                       .state = state,
+                                                       .mode = mode,
+                                                       .next = now + std::chrono::milliseconds(200),
+                                                       .deadline = now + std::chrono::seconds(60),
+                                                       .backoff = std::chrono::milliseconds(200)});
+  return Status::Ok();
+}
+
+void Instance::RetryPendingRegistrations() {
+  const auto now = Clock::now();
+  std::vector<PendingRegistration> keep;
+  for (PendingRegistration& p : pending_registrations_) {
+    if (now < p.next) {
+      keep.push_back(p);
+      continue;
+    }
+    const Status s = reader_->Register(p.id, p.state, p.mode);
+    if (s.ok()) {
+      if (p.mode == RestoreMode::kStandby) restoring_states_[p.id] = p.state;
+      continue;
+    }
+    if (Retriable(s) && now < p.deadline) {
+      p.backoff = std::min<std::chrono::milliseconds>(p.backoff * 2, std::chrono::seconds(2));
+      p.next = now + p.backoff;
+      keep.push_back(p);
+      continue;
+    }
+    if (p.mode == RestoreMode::kRestoreActive) {
+      Fail(s.WithContext("registering task " + p.id.ToString() + " for restore"));
+    } else {
+      Logger().warn("standby {} not started: {}", p.id.ToString(), s.ToString());
+    }
+  }
+  pending_registrations_ = std::move(keep);
 }
 
 void Instance::OnRestored(const ChangelogPollResult& result) {
@@ -549,12 +606,11 @@ Status Instance::ProcessTasks(StreamThread& thread) {
     (void)punctuated;
     const uint64_t after = t.task->processed_records() + t.task->skipped_records();
     processed_.fetch_add(after - before);
-    if (after != before || t.task->buffered_records() == 0) {
-      t.last_progress_ms = now;
-    } else {
-      t.max_stall_ms = std::max(t.max_stall_ms, now - t.last_progress_ms);
-    }
-    if (after != before) t.max_stall_ms = std::max(t.max_stall_ms, now - t.last_progress_ms);
+    // A stall: records were waiting (the task ended its last turn with a backlog) and no
+    // progress was made since — e.g. the thread was held by a commit or a rebalance.
+    if (t.had_backlog) t.max_stall_ms = std::max(t.max_stall_ms, now - t.last_progress_ms);
+    if (after != before || t.task->buffered_records() == 0) t.last_progress_ms = now;
+    t.had_backlog = t.task->buffered_records() > 0;
     for (PartitionHandle& ph : t.partitions) {
       if (ph.paused && static_cast<int64_t>(t.task->BufferedRecords(ph.tp)) <
                            options_.buffered_records_per_partition / 2) {
@@ -763,6 +819,8 @@ void Instance::CloseActiveLocked(const TaskId& id, bool clean) {
   if (t.restoring) {
     const Status u = RestoreCall([this, id](ChangelogReader& r) {
       restoring_states_.erase(id);
+      std::erase_if(pending_registrations_,
+                    [&](const PendingRegistration& p) { return p.id == id; });
       return r.Unregister(id);
     });
     if (!u.ok())
@@ -823,6 +881,8 @@ Status Instance::CreateActiveLocked(const TaskId& id,
   if (auto sb = standbys_.find(id); sb != standbys_.end()) {
     const Status u = RestoreCall([this, id](ChangelogReader& r) {
       restoring_states_.erase(id);
+      std::erase_if(pending_registrations_,
+                    [&](const PendingRegistration& p) { return p.id == id; });
       return r.Unregister(id);
     });
     if (!u.ok()) Logger().warn("unregistering standby {}: {}", id.ToString(), u.ToString());
@@ -904,8 +964,9 @@ Status Instance::CreateActiveLocked(const TaskId& id,
   if (needs_restore) {
     ref.restoring = true;
     TaskStateManager* st = ref.state.get();
-    return RestoreCall(
-        [id, st](ChangelogReader& r) { return r.Register(id, st, RestoreMode::kRestoreActive); });
+    return RestoreCall([this, id, st](ChangelogReader& r) {
+      return RegisterOrDefer(r, id, st, RestoreMode::kRestoreActive);
+    });
   }
   BROOK_RETURN_IF_ERROR(ref.task->CompleteRestoration());
   return AssignPartitionsLocked(ref);
@@ -924,6 +985,8 @@ void Instance::UpdateStandbysLocked(const std::set<TaskId>& standby,
     auto& sb = standbys_.at(id);
     const Status u = RestoreCall([this, id](ChangelogReader& r) {
       restoring_states_.erase(id);
+      std::erase_if(pending_registrations_,
+                    [&](const PendingRegistration& p) { return p.id == id; });
       return r.Unregister(id);
     });
     if (!u.ok()) Logger().warn("unregistering standby {}: {}", id.ToString(), u.ToString());
@@ -958,9 +1021,7 @@ void Instance::UpdateStandbysLocked(const std::set<TaskId>& standby,
     sb->warmup = warmup.contains(id);
     TaskStateManager* raw = sb->state.get();
     const Status r = RestoreCall([this, id, raw](ChangelogReader& reader) {
-      Status s = reader.Register(id, raw, RestoreMode::kStandby);
-      if (s.ok()) restoring_states_[id] = raw;
-      return s;
+      return RegisterOrDefer(reader, id, raw, RestoreMode::kStandby);
     });
     if (!r.ok()) {
       Logger().warn("starting standby {}: {}", id.ToString(), r.ToString());

@@ -172,6 +172,10 @@ class Instance final : public group::GroupListener {
   void RunRestoreThread();
   [[nodiscard]] Status RestoreCall(std::function<Status(ChangelogReader&)> fn);
   void OnRestored(const ChangelogPollResult& result);
+  // Register on the restore thread; a retriable failure is retried later (see .cc).
+  [[nodiscard]] Status RegisterOrDefer(ChangelogReader& reader, const TaskId& id,
+                                       TaskStateManager* state, RestoreMode mode);
+  void RetryPendingRegistrations();
   void PublishRestoreStats();
 
   void SetState(InstanceState s);
@@ -214,7 +218,16 @@ class Instance final : public group::GroupListener {
   std::deque<std::shared_ptr<RestoreCommand>> restore_commands_;  // guarded by restore_mu_
   bool restore_stop_ = false;                                     // guarded by restore_mu_
   std::set<TaskId> warmup_rejoin_requested_;                      // restore thread only
-  std::map<TaskId, TaskStateManager*> restoring_states_;          // restore thread only: standbys
+  struct PendingRegistration {
+    TaskId id;
+    TaskStateManager* state = nullptr;
+    RestoreMode mode = RestoreMode::kRestoreActive;
+    Clock::time_point next;
+    Clock::time_point deadline;
+    std::chrono::milliseconds backoff{200};
+  };
+  std::vector<PendingRegistration> pending_registrations_;  // restore thread only
+  std::map<TaskId, TaskStateManager*> restoring_states_;    // restore thread only: standbys
 
   // Snapshots for GetLocalState() and status().
   mutable std::mutex snap_mu_;

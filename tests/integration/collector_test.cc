@@ -39,7 +39,8 @@ class CollectorTest : public ::testing::Test {
                                                                      .dead_letter_topic = dlq_})
         .value();
   }
-  static OutgoingRecord Rec(const std::string& topic, int32_t partition, const std::string& v) {
+  // `v` is a literal (the record holds a view of it).
+  static OutgoingRecord Rec(const std::string& topic, int32_t partition, std::string_view v) {
     return OutgoingRecord{
         .topic = topic, .partition = partition, .key = "k", .value = v, .timestamp_ms = 1000};
   }
