@@ -17,6 +17,7 @@ function(brook_gtest)
   target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
   brook_target_options(${T_NAME})
   gtest_discover_tests(${T_NAME}
+    TEST_PREFIX "${T_NAME}."
     PROPERTIES LABELS ${T_LABEL} TIMEOUT ${T_TIMEOUT}
     DISCOVERY_TIMEOUT 30)
 endfunction()

@@ -103,6 +103,13 @@ class ProcessingContext {
                                Punctuator fn) = 0;
   // Asks the runtime to commit the task soon (after the current record).
   virtual void RequestCommit() = 0;
+  // Reports a record this processor drops on purpose (Kafka Streams' dropped-records
+  // sensor): a record later than the grace period, a null key in an aggregation, ... The
+  // task counts it in total and per reason; the counts show in Streams::status() (per task
+  // and summed) and in TopologyTestDriver::DroppedRecords(). Use a short fixed reason
+  // ("late", "null-key"), not a per-record message: every distinct reason keeps a counter.
+  // Cheap (no lock, no allocation after a reason's first use); never throws.
+  virtual void RecordDropped(std::string_view reason) = 0;
 
   // The bytes layer of a connected store (see the header comment for errors).
   state::KeyValueBytesStore& GetKeyValueStore(std::string_view name) { return KeyValueBytes(name); }

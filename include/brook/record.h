@@ -83,6 +83,19 @@ struct RecordMetadata {
   int64_t offset = -1;
 };
 
+// What a sink's TopicNameExtractor (topology.h) sees besides the key and value (Kafka
+// Streams' RecordContext). Views are valid during the extractor call only.
+struct RecordContext {
+  // The input record the task is processing: "" and -1 inside a punctuation.
+  std::string_view topic;
+  int32_t partition = -1;
+  int64_t offset = -1;
+  // The timestamp of the record being written (ms since the epoch).
+  int64_t timestamp_ms = 0;
+  // The headers of the record being written; never null in an extractor call.
+  const Headers* headers = nullptr;
+};
+
 template <typename K, typename V>
 struct KeyValue {
   K key{};

@@ -9,14 +9,38 @@
 // stores, compact,delete with retention.ms = retention_ms + 1 day for window and session
 // stores (Kafka Streams' rule), plus changelog_configs.
 //
-// Thread-safety: plain values.
+// Interactive queries: a store with a query_codec can be read over the instance's HTTP
+// server (GET /stores/<name>/keys/<key>, see src/runtime/README.md); the codec turns the key
+// written in the URL into the store's key bytes and stored bytes into JSON. Build one from
+// serdes with brook::state::MakeQueryCodec (brook/state/query_codec.h).
+//
+// Thread-safety: plain values. A StoreQueryCodec is immutable and called from the HTTP
+// server's threads concurrently: implementations must be thread-safe (stateless).
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
+
+#include "brook/status.h"
 
 namespace brook {
+
+// Type-erased key/value rendering of one store for interactive queries.
+class StoreQueryCodec {
+ public:
+  virtual ~StoreQueryCodec() = default;
+  // The store's key bytes for a key given as text (already percent-decoded from the URL),
+  // e.g. "42" for an int64 key. kInvalidArgument saying what was expected.
+  [[nodiscard]] virtual Result<std::string> KeyFromText(std::string_view text) const = 0;
+  // One JSON value (its text) for stored key bytes and for stored value bytes.
+  // kInvalidArgument when the bytes do not deserialize.
+  [[nodiscard]] virtual Result<std::string> KeyToJson(std::string_view bytes) const = 0;
+  [[nodiscard]] virtual Result<std::string> ValueToJson(std::string_view bytes) const = 0;
+};
 
 enum class StoreKind { kKeyValue, kWindow, kSession };
 enum class StoreBackend {
@@ -44,6 +68,18 @@ struct StoreSpec {
   // Window and session stores: the width of a segment; 0 = max(retention_ms / 2, 60 s).
   // Default: 0
   int64_t segment_interval_ms = 0;
+  // Makes the store queryable over HTTP (interactive queries). For window and session
+  // stores it renders the record key (not the windowed key) and the value.
+  // Default: none (the store is not queryable over HTTP)
+  std::shared_ptr<const StoreQueryCodec> query_codec;
+
+  // A copy with query_codec set: stores::PersistentKeyValue("counts").WithQueryCodec(
+  //     state::MakeQueryCodec<std::string, int64_t>()).
+  [[nodiscard]] StoreSpec WithQueryCodec(std::shared_ptr<const StoreQueryCodec> codec) const {
+    StoreSpec copy = *this;
+    copy.query_codec = std::move(codec);
+    return copy;
+  }
 
   // "<application_id>-<name>-changelog"
   [[nodiscard]] std::string ChangelogTopic(const std::string& application_id) const {
@@ -51,7 +87,7 @@ struct StoreSpec {
   }
 };
 
-// Shorthands for the common declarations.
+// Shorthands for the common declarations (queryable: add .WithQueryCodec(...)).
 namespace stores {
 inline StoreSpec PersistentKeyValue(std::string name) {
   return StoreSpec{.name = std::move(name)};

@@ -16,13 +16,17 @@
 //  * Every record written (sinks, and changelog topics "<application.id>-<store>-changelog"
 //    of logged stores) is kept per topic, in order, until read from an output topic.
 //    Topics a source reads are also kept (a repartition topic can be read like any other).
+//    Internal topics (Topology::AddInternalTopic) go by their full name
+//    "<application.id>-<name>", for output topics and for piping alike. Topics a sink's
+//    TopicNameExtractor names are kept like any other (every partition count is 1).
 //  * Stores: in-memory key-value stores in memory; RocksDB key-value, window and session
 //    stores under state.dir (a fresh temporary directory by default, removed by the
 //    destructor; a configured state.dir keeps everything but <state.dir>/<application.id>).
 //    Logged stores are wrapped in the change-logging decorator. The Get*Store accessors give
 //    the outermost layer: writes through them are changelogged too.
 //  * Config keys: application.id (default "brook-test-driver"), state.dir (see above),
-//    deserialization.exception.handler = fail (default) | continue. Another key throws.
+//    deserialization.exception.handler = fail (default) | log-and-continue. Other keys of
+//    the instance's schema are validated and ignored; an unknown key throws.
 //  * Errors: a failure of the task (a fail-mode deserialization error, an exception from a
 //    processor or punctuator) throws brook::Error with the task's message and code; the
 //    failing record is dropped and the driver stays usable. Piping into a topic no source
@@ -234,6 +238,10 @@ class TopologyTestDriver {
 
   // Records skipped by the "continue" deserialization handler.
   [[nodiscard]] uint64_t skipped_records() const;
+  // Records processors dropped on purpose (ProcessingContext::RecordDropped), all tasks.
+  [[nodiscard]] uint64_t DroppedRecords() const;
+  // The same per reason.
+  [[nodiscard]] std::map<std::string, uint64_t> DroppedRecordsByReason() const;
   // Every topic written so far, sorted.
   [[nodiscard]] std::vector<std::string> ProducedTopicNames() const;
 

@@ -6,6 +6,8 @@
 #include <array>
 #include <thread>
 
+#include "client/rdkafka_util.h"
+
 namespace brook::client {
 namespace {
 
@@ -23,6 +25,11 @@ struct DeleteTopicDeleter {
 };
 struct ConfigResourceDeleter {
   void operator()(rd_kafka_ConfigResource_t* r) const { rd_kafka_ConfigResource_destroy(r); }
+};
+struct ListGroupOffsetsDeleter {
+  void operator()(rd_kafka_ListConsumerGroupOffsets_t* l) const {
+    rd_kafka_ListConsumerGroupOffsets_destroy(l);
+  }
 };
 struct OptionsDeleter {
   void operator()(rd_kafka_AdminOptions_t* o) const { rd_kafka_AdminOptions_destroy(o); }
@@ -215,6 +222,111 @@ Result<std::map<std::string, std::string>> Admin::DescribeTopicConfigs(const std
     if (value != nullptr) out.emplace(rd_kafka_ConfigEntry_name(configs[i]), value);
   }
   return out;
+}
+
+namespace {
+
+PartitionListPtr ToList(const std::vector<PartitionKey>& partitions) {
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (const auto& [topic, partition] : partitions) {
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition);
+  }
+  return list;
+}
+
+std::string PartitionName(const rd_kafka_topic_partition_t& p) {
+  return "topic '" + std::string(p.topic) + "' partition " + std::to_string(p.partition);
+}
+
+}  // namespace
+
+Result<std::map<PartitionKey, int64_t>> Admin::ListOffsets(
+    const std::vector<PartitionKey>& partitions, OffsetSpec spec) {
+  std::map<PartitionKey, int64_t> out;
+  if (partitions.empty()) return out;
+  PartitionListPtr list = ToList(partitions);
+  // offsets_for_times with Kafka's special timestamps: -2 = earliest, -1 = latest.
+  const int64_t query = spec == OffsetSpec::kEarliest ? -2 : -1;
+  for (int i = 0; i < list->cnt; ++i) list->elems[i].offset = query;
+  const auto err = rd_kafka_offsets_for_times(handle_->get(), list.get(),
+                                              static_cast<int>(request_timeout_.count()));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const std::string msg = "list offsets: " + RdKafkaErrorString(err);
+    if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) return Status::TimedOut(msg);
+    if (err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION) return Status::NotFound(msg);
+    return Status::Unavailable(msg);
+  }
+  for (int i = 0; i < list->cnt; ++i) {
+    const rd_kafka_topic_partition_t& p = list->elems[i];
+    if (p.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const std::string msg = "list offsets of " + PartitionName(p) + ": " + RdKafkaErrorString(p.err);
+      if (p.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+          p.err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION) {
+        return Status::NotFound(msg);
+      }
+      return Status::Unavailable(msg);
+    }
+    out[PartitionKey{p.topic, p.partition}] = p.offset;
+  }
+  return out;
+}
+
+Result<std::map<PartitionKey, int64_t>> Admin::ListGroupOffsets(
+    const std::string& group, const std::vector<PartitionKey>& partitions) {
+  std::map<PartitionKey, int64_t> out;
+  if (partitions.empty()) return out;
+  const std::string what = "list the offsets of group '" + group + "'";
+  PartitionListPtr list = ToList(partitions);
+  std::unique_ptr<rd_kafka_ListConsumerGroupOffsets_t, ListGroupOffsetsDeleter> request(
+      rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), list.get()));
+  BROOK_ASSIGN_OR_RETURN(
+      auto opts,
+      Options(handle_->get(), RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, request_timeout_));
+  QueuePtr q(rd_kafka_queue_new(handle_->get()));
+  rd_kafka_ListConsumerGroupOffsets_t* arr[] = {request.get()};
+  rd_kafka_ListConsumerGroupOffsets(handle_->get(), arr, 1, opts.get(), q.get());
+  BROOK_ASSIGN_OR_RETURN(auto ev, WaitResult(q.get(), request_timeout_, what));
+  const auto* res = rd_kafka_event_ListConsumerGroupOffsets_result(ev.get());
+  size_t n = 0;
+  const rd_kafka_group_result_t** groups = rd_kafka_ListConsumerGroupOffsets_result_groups(res, &n);
+  for (size_t g = 0; g < n; ++g) {
+    if (const rd_kafka_error_t* e = rd_kafka_group_result_error(groups[g]); e != nullptr) {
+      return Status::Unavailable(what + ": " + rd_kafka_error_string(e));
+    }
+    const rd_kafka_topic_partition_list_t* parts = rd_kafka_group_result_partitions(groups[g]);
+    for (int i = 0; parts != nullptr && i < parts->cnt; ++i) {
+      const rd_kafka_topic_partition_t& p = parts->elems[i];
+      if (p.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return Status::Unavailable(what + ": " + PartitionName(p) + ": " +
+                                   RdKafkaErrorString(p.err));
+      }
+      if (p.offset >= 0) out[PartitionKey{p.topic, p.partition}] = p.offset;
+    }
+  }
+  return out;
+}
+
+Result<GroupDescription> Admin::DescribeGroup(const std::string& group) {
+  const std::string what = "describe group '" + group + "'";
+  BROOK_ASSIGN_OR_RETURN(
+      auto opts,
+      Options(handle_->get(), RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, request_timeout_));
+  QueuePtr q(rd_kafka_queue_new(handle_->get()));
+  const char* groups[] = {group.c_str()};
+  rd_kafka_DescribeConsumerGroups(handle_->get(), groups, 1, opts.get(), q.get());
+  BROOK_ASSIGN_OR_RETURN(auto ev, WaitResult(q.get(), request_timeout_, what));
+  const auto* res = rd_kafka_event_DescribeConsumerGroups_result(ev.get());
+  size_t n = 0;
+  const rd_kafka_ConsumerGroupDescription_t** descs =
+      rd_kafka_DescribeConsumerGroups_result_groups(res, &n);
+  if (n != 1) return Status::Internal(what + ": " + std::to_string(n) + " groups in the answer");
+  if (const rd_kafka_error_t* e = rd_kafka_ConsumerGroupDescription_error(descs[0]);
+      e != nullptr) {
+    return Status::Unavailable(what + ": " + rd_kafka_error_string(e));
+  }
+  return GroupDescription{
+      .state = rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(descs[0])),
+      .members = static_cast<int>(rd_kafka_ConsumerGroupDescription_member_count(descs[0]))};
 }
 
 }  // namespace brook::client

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "brook/config.h"
@@ -27,6 +28,21 @@ struct TopicInfo {
   std::string name;
   int32_t partitions = 0;
   int32_t replication_factor = 0;  // replicas of partition 0
+};
+
+// One partition of a topic, (topic, partition).
+using PartitionKey = std::pair<std::string, int32_t>;
+
+// Which offset ListOffsets asks for.
+enum class OffsetSpec {
+  kEarliest,  // the log start offset
+  kLatest,    // the log end offset (high watermark): the next offset a producer writes
+};
+
+// A consumer group as DescribeGroup reports it.
+struct GroupDescription {
+  std::string state;  // "Stable", "PreparingRebalance", "Empty", "Dead", ...
+  int members = 0;    // current members
 };
 
 struct NewTopic {
@@ -50,6 +66,19 @@ class Admin {
   // name -> value; entries without a value (sensitive ones) are left out.
   [[nodiscard]] Result<std::map<std::string, std::string>> DescribeTopicConfigs(
       const std::string& name);
+
+  // The earliest or latest offset of each partition (ListOffsets, batched per leader).
+  // kNotFound naming a partition the broker does not know; kUnavailable/kTimedOut when the
+  // brokers do not answer. An empty list gives an empty map.
+  [[nodiscard]] Result<std::map<PartitionKey, int64_t>> ListOffsets(
+      const std::vector<PartitionKey>& partitions, OffsetSpec spec);
+  // The offsets committed by consumer group `group` for the given partitions
+  // (OffsetFetch); partitions without a committed offset are absent from the result.
+  [[nodiscard]] Result<std::map<PartitionKey, int64_t>> ListGroupOffsets(
+      const std::string& group, const std::vector<PartitionKey>& partitions);
+  // State and member count of consumer group `group` (DescribeGroups); a group nobody
+  // joined is "Dead" with 0 members.
+  [[nodiscard]] Result<GroupDescription> DescribeGroup(const std::string& group);
 
   [[nodiscard]] KafkaHandle& handle() { return *handle_; }
 

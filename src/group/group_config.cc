@@ -63,7 +63,8 @@ void DefineGroupKeys(ConfigSchema& schema) {
                  .min = 1000});
   schema.Define({.name = "application.server",
                  .default_value = "",
-                 .doc = "host:port where this instance answers interactive queries"});
+                 .doc = "host:port where the other instances reach this instance's HTTP server "
+                        "(interactive queries; see http.listen); empty = not advertised"});
   schema.Define({.name = "client.rack",
                  .default_value = "",
                  .doc = "rack or zone of this instance; standbys are spread across racks"});
@@ -97,6 +98,22 @@ Result<GroupOptions> GroupOptionsFromConfig(const Config& config) {
   o.rebalance_timeout = o.max_poll_interval;
   o.request_timeout = milliseconds(config.GetInt("request.timeout.ms"));
   o.endpoint = config.GetString("application.server");
+  if (!o.endpoint.empty()) {
+    // Other instances connect to it: host:port with a real port (IPv6 hosts in [ ]).
+    const size_t colon = o.endpoint.rfind(':');
+    const std::string host = colon == std::string::npos ? "" : o.endpoint.substr(0, colon);
+    const std::string port = colon == std::string::npos ? "" : o.endpoint.substr(colon + 1);
+    const bool port_ok = !port.empty() && port.size() <= 5 &&
+                         port.find_first_not_of("0123456789") == std::string::npos &&
+                         std::stoi(port) >= 1 && std::stoi(port) <= 65535;
+    const bool host_ok = !host.empty() && (host.find(':') == std::string::npos ||
+                                           (host.front() == '[' && host.back() == ']'));
+    if (!port_ok || !host_ok) {
+      return Status::InvalidArgument("application.server (" + config.Origin("application.server") +
+                                     "): '" + o.endpoint +
+                                     "' is not host:port (port 1-65535, IPv6 host in [ ])");
+    }
+  }
   o.rack = config.GetString("client.rack");
   o.assignor.num_standby_replicas = static_cast<int>(config.GetInt("num.standby.replicas"));
   o.assignor.acceptable_recovery_lag = config.GetInt("acceptable.recovery.lag");

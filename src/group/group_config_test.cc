@@ -57,5 +57,20 @@ TEST(GroupConfig, BadProtocolNamesTheKey) {
   EXPECT_THAT(o.status().message(), HasSubstr("rebalance.protocol"));
 }
 
+TEST(GroupConfig, ApplicationServerMustBeHostAndPort) {
+  for (const char* good : {"pod-0.app.svc:8080", "127.0.0.1:1", "[::1]:65535"}) {
+    auto o = Load({.overrides = {std::string("application.server=") + good}});
+    ASSERT_TRUE(o.ok()) << good << ": " << o.status().ToString();
+    EXPECT_EQ(o->endpoint, good);
+  }
+  EXPECT_EQ(Load({})->endpoint, "");  // default: not advertised
+  for (const char* bad : {"pod-0", "pod-0:", ":8080", "h:0", "h:65536", "h:80x", "::1:80"}) {
+    auto o = Load({.overrides = {std::string("application.server=") + bad}});
+    ASSERT_FALSE(o.ok()) << bad;
+    EXPECT_THAT(o.status().message(), HasSubstr("application.server"));
+    EXPECT_THAT(o.status().message(), HasSubstr(std::string("'") + bad + "'"));
+  }
+}
+
 }  // namespace
 }  // namespace brook::group

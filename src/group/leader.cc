@@ -128,9 +128,21 @@ Result<LeaderOutput> RunLeaderAssignment(const std::vector<JoinedMember>& member
     out.result =
         cooperative ? assignor::ApplyCooperative(infos, std::move(target)) : std::move(target);
   }
+  // The host map for interactive queries: every member that advertises an endpoint. Two
+  // members with the same endpoint (a misconfiguration) share one entry.
+  HostMap host_map;
+  for (const Decoded& d : good) {
+    if (d.info.endpoint.empty()) continue;
+    HostTasks& h = host_map[d.info.endpoint];
+    auto it = out.result.members.find(d.joined->member_id);
+    if (it == out.result.members.end()) continue;
+    h.active.insert(it->second.active.begin(), it->second.active.end());
+    h.standby.insert(it->second.standby.begin(), it->second.standby.end());
+  }
   for (const Decoded& d : good) {
     const std::string& id = d.joined->member_id;
     AssignmentInfo info;
+    info.host_map = host_map;
     auto it = out.result.members.find(id);
     if (it != out.result.members.end()) {
       info.active = it->second.active;
@@ -144,6 +156,7 @@ Result<LeaderOutput> RunLeaderAssignment(const std::vector<JoinedMember>& member
   for (const JoinedMember* m : bad) {
     AssignmentInfo info;
     info.error_code = kAssignmentErrorBadSubscription;
+    info.host_map = host_map;
     BROOK_ASSIGN_OR_RETURN(out.assignments[m->member_id], EncodeFor(topology, info));
     out.infos[m->member_id] = std::move(info);
   }

@@ -17,6 +17,10 @@
 //     Eager mode hands the target out directly (members revoked everything before joining).
 //   - assigned_partitions of each ConsumerProtocol assignment are the active tasks' source
 //     partitions, so kafka-consumer-groups shows them.
+//   - Every member's AssignmentInfo carries the same host map: for each member with a
+//     non-empty endpoint (application.server), its active and standby tasks of this
+//     assignment (after the cooperative step, so a withheld task is in no entry until its
+//     new owner gets it). Members sharing an endpoint share one entry.
 //
 // Thread-safety: pure function.
 #pragma once

@@ -495,5 +495,59 @@ TEST(GroupLeader, TasksThatNoLongerExistAreIgnored) {
   EXPECT_TRUE(out.result.withheld.empty());
 }
 
+TEST(GroupLeader, HostMapListsEveryEndpointWithItsActiveAndStandbyTasks) {
+  // Three stateful members, one standby each; C has no endpoint (no interactive queries).
+  const GroupTopology topology = OrdersTopology(true);
+  SubscriptionInfo c = Info("pc");
+  c.endpoint.clear();
+  const std::vector<JoinedMember> members = {Member("m-a", Info("pa"), -1, topology),
+                                             Member("m-b", Info("pb"), -1, topology),
+                                             Member("m-c", c, -1, topology)};
+  assignor::AssignorConfig config;
+  config.num_standby_replicas = 1;
+  const LeaderOutput out = RunLeader(members, topology, {{"orders", 6}}, true, config);
+
+  HostMap expected;
+  for (const auto& [id, endpoint] :
+       std::map<std::string, std::string>{{"m-a", "pa:8080"}, {"m-b", "pb:8080"}}) {
+    const AssignmentInfo info = DecodeFor(out, id, topology);
+    expected[endpoint] = HostTasks{.active = info.active, .standby = info.standby};
+  }
+  EXPECT_EQ(expected.at("pa:8080").active.size(), 2U);
+  EXPECT_FALSE(expected.at("pa:8080").standby.empty());
+  for (const std::string id : {"m-a", "m-b", "m-c"}) {
+    const AssignmentInfo info = DecodeFor(out, id, topology);
+    EXPECT_EQ(info.host_map, expected) << id;  // the same map for everyone, C left out
+  }
+  // Every active task of an endpoint member is in exactly its entry.
+  std::set<TaskId> mapped;
+  for (const auto& [endpoint, tasks] : expected) {
+    for (const TaskId& t : tasks.active) EXPECT_TRUE(mapped.insert(t).second) << t;
+  }
+  EXPECT_EQ(mapped.size(), 4U);  // C's two tasks are not mapped
+}
+
+TEST(GroupLeader, HostMapLeavesWithheldTasksOutAndMergesSharedEndpoints) {
+  const GroupTopology topology = OrdersTopology(false);
+  // Cooperative: B's share is withheld while A revokes it, so no endpoint holds it yet.
+  const LeaderOutput out = RunLeader(OwnerAndNewcomer(), topology, {{"orders", 6}}, true);
+  const AssignmentInfo b = DecodeFor(out, "m-b", topology);
+  ASSERT_EQ(b.host_map.size(), 2U);
+  EXPECT_EQ(b.host_map.at("pa:8080").active, out.infos.at("m-a").active);
+  EXPECT_TRUE(b.host_map.at("pb:8080").active.empty());
+  for (const auto& [t, to] : out.result.withheld) {
+    EXPECT_FALSE(b.host_map.at("pa:8080").active.contains(t)) << t;
+  }
+
+  // Two members advertising the same endpoint share one entry holding both their tasks.
+  SubscriptionInfo twin = Info("pb");
+  twin.endpoint = "pa:8080";
+  const LeaderOutput shared = RunLeader({Member("m-a", Info("pa")), Member("m-twin", twin)},
+                                        topology, {{"orders", 6}}, true);
+  const AssignmentInfo a = DecodeFor(shared, "m-a", topology);
+  ASSERT_EQ(a.host_map.size(), 1U);
+  EXPECT_EQ(a.host_map.at("pa:8080").active, Range(0, 0, 5));
+}
+
 }  // namespace
 }  // namespace brook::group

@@ -472,8 +472,9 @@ void GroupMember::JoinAndSync() {
   ++rebalances_;
   state_ = MemberState::kStable;
   next_heartbeat_ = Clock::now() + options_.heartbeat_interval;
-  last_assignment_ = GroupAssignment{generation_, member_id_, is_leader, active_,
-                                     added,       standby_,   warmup_,   info.error_code};
+  last_assignment_ = GroupAssignment{generation_, member_id_,      is_leader,
+                                     active_,     added,           standby_,
+                                     warmup_,     info.error_code, std::move(info.host_map)};
   Logger().info("group {}: generation {} member {}{}: active=[{}] standby=[{}] warmup=[{}]",
                 options_.group_id, generation_, member_id_, is_leader ? " (leader)" : "",
                 TaskSetString(active_), TaskSetString(standby_), TaskSetString(warmup_));

@@ -98,6 +98,9 @@ struct GroupAssignment {
   std::set<TaskId> standby;
   std::set<TaskId> warmup;
   int32_t error_code = 0;  // AssignmentInfo.error_code
+  // Every endpoint of the group and its active/standby tasks (AssignmentInfo.host_map; empty
+  // from a version-1 leader or when nobody sets application.server).
+  HostMap host_map;
 };
 
 class GroupListener {

@@ -11,6 +11,8 @@ using protocol::Reader;
 using protocol::Writer;
 
 constexpr size_t kTaskIdBytes = 8;
+// A host map entry: int16 endpoint length + two int32 task-set counts.
+constexpr size_t kMinHostEntryBytes = 2 + 4 + 4;
 
 void WriteTaskId(Writer& w, const TaskId& id) {
   w.WriteInt32(id.subtopology);
@@ -131,7 +133,7 @@ Result<SubscriptionInfo> DecodeSubscriptionInfo(std::span<const uint8_t> bytes) 
   SubscriptionInfo info;
   BROOK_ASSIGN_OR_RETURN(const int32_t as_version,
                          ReadVersionHeader(r, info.version, info.latest_supported_version));
-  (void)as_version;  // version 1 is the only layout so far
+  (void)as_version;  // versions 1 and 2 share the layout
   BROOK_ASSIGN_OR_RETURN(info.process_id, r.ReadString("process_id"));
   BROOK_ASSIGN_OR_RETURN(info.endpoint, r.ReadString("endpoint"));
   BROOK_ASSIGN_OR_RETURN(info.capacity, r.ReadFloat64("capacity"));
@@ -183,6 +185,17 @@ Result<Bytes> EncodeAssignmentInfo(const AssignmentInfo& info, int32_t version) 
   BROOK_RETURN_IF_ERROR(WriteTaskSet(w, "warmup", info.warmup));
   w.WriteInt64(info.followup_delay_ms);
   w.WriteInt32(info.error_code);
+  if (version >= 2) {
+    BROOK_RETURN_IF_ERROR(w.WriteArrayLength("host_map", info.host_map.size()));
+    for (const auto& [endpoint, tasks] : info.host_map) {
+      if (endpoint.empty()) {
+        return Status::InvalidArgument("AssignmentInfo.host_map: empty endpoint");
+      }
+      BROOK_RETURN_IF_ERROR(w.WriteString("host_map.endpoint", endpoint));
+      BROOK_RETURN_IF_ERROR(WriteTaskSet(w, "host_map.active", tasks.active));
+      BROOK_RETURN_IF_ERROR(WriteTaskSet(w, "host_map.standby", tasks.standby));
+    }
+  }
   return out;
 }
 
@@ -191,13 +204,28 @@ Result<AssignmentInfo> DecodeAssignmentInfo(std::span<const uint8_t> bytes) {
   AssignmentInfo info;
   BROOK_ASSIGN_OR_RETURN(const int32_t as_version,
                          ReadVersionHeader(r, info.version, info.latest_supported_version));
-  (void)as_version;
   BROOK_ASSIGN_OR_RETURN(info.active, ReadTaskSet(r, "active"));
   BROOK_ASSIGN_OR_RETURN(info.standby, ReadTaskSet(r, "standby"));
   BROOK_ASSIGN_OR_RETURN(info.warmup, ReadTaskSet(r, "warmup"));
   BROOK_ASSIGN_OR_RETURN(info.followup_delay_ms, r.ReadInt64("followup_delay_ms"));
   if (info.followup_delay_ms < -1) return r.Error("followup_delay_ms", "less than -1");
   BROOK_ASSIGN_OR_RETURN(info.error_code, r.ReadInt32("error_code"));
+  if (as_version >= 2) {
+    // Each entry is at least an empty string and two empty task sets.
+    BROOK_ASSIGN_OR_RETURN(const std::optional<size_t> hosts,
+                           r.ReadArrayLength("host_map", kMinHostEntryBytes));
+    if (!hosts) return r.Error("host_map", "null array");
+    for (size_t i = 0; i < *hosts; ++i) {
+      BROOK_ASSIGN_OR_RETURN(std::string endpoint, r.ReadString("host_map.endpoint"));
+      if (endpoint.empty()) return r.Error("host_map.endpoint", "empty");
+      HostTasks tasks;
+      BROOK_ASSIGN_OR_RETURN(tasks.active, ReadTaskSet(r, "host_map.active"));
+      BROOK_ASSIGN_OR_RETURN(tasks.standby, ReadTaskSet(r, "host_map.standby"));
+      if (!info.host_map.emplace(endpoint, std::move(tasks)).second) {
+        return r.Error("host_map", "endpoint '" + endpoint + "' listed twice");
+      }
+    }
+  }
   BROOK_RETURN_IF_ERROR(FinishDecode(r, info.version));
   return info;
 }

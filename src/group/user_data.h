@@ -16,6 +16,14 @@
 // Decoding never trusts input: every count is checked against the bytes left before
 // anything is allocated, and errors name the field and offset.
 //
+// Versions (one number for both payloads; a payload whose layout did not change in a
+// version is encoded the same as before, only the header says the newer version):
+//   1  SubscriptionInfo and AssignmentInfo as below, without host_map.
+//   2  AssignmentInfo appends host_map (interactive queries). SubscriptionInfo unchanged.
+// A version-1 member reads a version-2 assignment as version 1 (it ignores host_map); a
+// version-2 member reads a version-1 assignment with an empty host_map. So a rolling
+// upgrade needs no version probing.
+//
 // Thread-safety: plain values and pure functions.
 #pragma once
 
@@ -31,7 +39,7 @@
 
 namespace brook::group {
 
-inline constexpr int32_t kUserDataVersion = 1;
+inline constexpr int32_t kUserDataVersion = 2;
 
 // Measured load of one task on its active owner.
 struct TaskLoad {
@@ -57,6 +65,17 @@ struct SubscriptionInfo {
   bool operator==(const SubscriptionInfo&) const = default;
 };
 
+// The tasks one instance endpoint holds, for interactive queries (Kafka Streams'
+// partitionsByHost and standbyPartitionsByHost, by task).
+struct HostTasks {
+  std::set<TaskId> active;
+  std::set<TaskId> standby;  // standby replicas (not warmups)
+  bool operator==(const HostTasks&) const = default;
+};
+
+// endpoint ("host:port", SubscriptionInfo.endpoint, never empty) -> its tasks.
+using HostMap = std::map<std::string, HostTasks>;
+
 struct AssignmentInfo {
   int32_t version = kUserDataVersion;
   int32_t latest_supported_version = kUserDataVersion;
@@ -67,6 +86,11 @@ struct AssignmentInfo {
   int64_t followup_delay_ms = -1;
   // 0, or why this member got no work: 1 = its subscription userData could not be decoded.
   int32_t error_code = 0;
+  // Version 2: every member of the group that advertises an endpoint, with its active and
+  // standby tasks of this assignment; the same map goes to every member. Members without an
+  // endpoint are left out (their tasks are in no entry). Empty when decoded from version 1,
+  // and not written when encoding version 1.
+  HostMap host_map;
   bool operator==(const AssignmentInfo&) const = default;
 };
 

@@ -1,5 +1,6 @@
 // brook's userData codec (SubscriptionInfo, AssignmentInfo): round trips, hand-derived golden
-// vectors for version 1, forward compatibility, and rejection of truncated or hostile input.
+// vectors for versions 1 and 2 (the host map), forward compatibility, and rejection of
+// truncated or hostile input.
 #include "group/user_data.h"
 
 #include <gmock/gmock.h>
@@ -96,12 +97,33 @@ struct AssignmentHex {
       "00000001 00000001";                    // 1_1
   std::string followup = "00000000000927c0";  // int64 600000
   std::string error_code = "00000000";        // int32 0
+  std::string host_map;                       // version 2 only
   std::string trailer;
 
   [[nodiscard]] Bytes Join() const {
-    return Hex(version + latest + active + standby + warmup + followup + error_code + trailer);
+    return Hex(version + latest + active + standby + warmup + followup + error_code + host_map +
+               trailer);
   }
 };
+
+// The golden AssignmentInfo v2: the v1 fields, then the host map of FullAssignmentV2().
+AssignmentHex AssignmentHexV2() {
+  AssignmentHex a;
+  a.version = "00000002";
+  a.latest = "00000002";
+  a.host_map =
+      "00000002"           // host_map: 2 entries, by endpoint
+      "0005 613a383038"    //   endpoint "a:808"
+      "00000002"           //   active: 2 tasks
+      "00000000 00000000"  //     0_0
+      "00000002 00000003"  //     2_3
+      "00000001"           //   standby: 1 task
+      "00000001 00000001"  //     1_1
+      "0003 623a39"        //   endpoint "b:9"
+      "00000000"           //   active: none
+      "00000000";          //   standby: none
+  return a;
+}
 
 // The value the golden vectors encode.
 SubscriptionInfo FullSubscription() {
@@ -127,6 +149,21 @@ AssignmentInfo FullAssignment() {
   return a;
 }
 
+AssignmentInfo FullAssignmentV2() {
+  AssignmentInfo a = FullAssignment();
+  a.host_map["a:808"] = HostTasks{.active = {TaskId{0, 0}, TaskId{2, 3}}, .standby = {{1, 1}}};
+  a.host_map["b:9"] = HostTasks{};
+  return a;
+}
+
+// `info` as decoded from a payload of `version` written by a build whose latest is `latest`.
+template <typename T>
+T AsDecoded(T info, int32_t version, int32_t latest) {
+  info.version = version;
+  info.latest_supported_version = latest;
+  return info;
+}
+
 template <typename T>
 std::string ErrorOf(const Result<T>& r) {
   EXPECT_FALSE(r.ok());
@@ -147,7 +184,7 @@ TEST(UserData, SubscriptionRoundTripEmptyAndFull) {
   // empty arrays.
   const Result<Bytes> empty = EncodeSubscriptionInfo(SubscriptionInfo{});
   ASSERT_TRUE(empty.ok());
-  EXPECT_EQ(ToHex(*empty), ToHex(Hex("00000001 00000001"
+  EXPECT_EQ(ToHex(*empty), ToHex(Hex("00000002 00000002"
                                      "0000 0000"         // process_id, endpoint ""
                                      "3ff0000000000000"  // capacity 1.0
                                      "00"                // draining false
@@ -161,7 +198,10 @@ TEST(UserData, AssignmentRoundTripEmptyAndFull) {
   AssignmentInfo with_standby = FullAssignment();
   with_standby.standby = {TaskId{3, 0}, TaskId{3, 7}};
   with_standby.followup_delay_ms = 0;
-  for (const AssignmentInfo& info : {AssignmentInfo{}, FullAssignment(), error, with_standby}) {
+  AssignmentInfo with_hosts = FullAssignmentV2();
+  with_hosts.host_map["c:1"].standby = {TaskId{0, 0}};
+  for (const AssignmentInfo& info :
+       {AssignmentInfo{}, FullAssignment(), error, with_standby, with_hosts}) {
     const Result<Bytes> bytes = EncodeAssignmentInfo(info);
     ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
     const Result<AssignmentInfo> back = DecodeAssignmentInfo(*bytes);
@@ -170,10 +210,19 @@ TEST(UserData, AssignmentRoundTripEmptyAndFull) {
   }
   const Result<Bytes> empty = EncodeAssignmentInfo(AssignmentInfo{});
   ASSERT_TRUE(empty.ok());
-  EXPECT_EQ(ToHex(*empty), ToHex(Hex("00000001 00000001"
+  EXPECT_EQ(ToHex(*empty), ToHex(Hex("00000002 00000002"
                                      "00000000 00000000 00000000"  // active, standby, warmup
                                      "ffffffffffffffff"            // followup_delay_ms -1
-                                     "00000000")));                // error_code 0
+                                     "00000000"                    // error_code 0
+                                     "00000000")));                // host_map: none
+  // Encoding version 1 leaves the host map out.
+  const Result<Bytes> v1 = EncodeAssignmentInfo(with_hosts, 1);
+  ASSERT_TRUE(v1.ok()) << v1.status().ToString();
+  const Result<AssignmentInfo> v1_back = DecodeAssignmentInfo(*v1);
+  ASSERT_TRUE(v1_back.ok()) << v1_back.status().ToString();
+  EXPECT_EQ(v1_back->version, 1);
+  EXPECT_TRUE(v1_back->host_map.empty());
+  EXPECT_EQ(v1_back->active, with_hosts.active);
 }
 
 TEST(UserData, SubscriptionGoldenV1) {
@@ -215,11 +264,29 @@ TEST(UserData, SubscriptionGoldenV1) {
   ASSERT_EQ(decoded->task_loads.size(), 1U);
   EXPECT_EQ(decoded->task_loads.at(TaskId{0, 1}).records_per_sec, 1.5);
   EXPECT_EQ(decoded->task_loads.at(TaskId{0, 1}).busy_fraction, 0.25);
-  EXPECT_EQ(*decoded, FullSubscription());
+  EXPECT_EQ(*decoded, AsDecoded(FullSubscription(), 1, 1));
 
+  // This build writes version 1 the same way, except that its latest version is 2.
   const Result<Bytes> encoded = EncodeSubscriptionInfo(FullSubscription(), 1);
   ASSERT_TRUE(encoded.ok()) << encoded.status().ToString();
-  EXPECT_EQ(ToHex(*encoded), ToHex(golden));
+  SubscriptionHex from_this_build;
+  from_this_build.latest = "00000002";
+  EXPECT_EQ(ToHex(*encoded), ToHex(from_this_build.Join()));
+}
+
+TEST(UserData, SubscriptionGoldenV2HasTheV1Layout) {
+  SubscriptionHex v2;
+  v2.version = "00000002";
+  v2.latest = "00000002";
+  const Result<SubscriptionInfo> decoded = DecodeSubscriptionInfo(v2.Join());
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(*decoded, FullSubscription());
+  const Result<Bytes> encoded = EncodeSubscriptionInfo(FullSubscription());
+  ASSERT_TRUE(encoded.ok()) << encoded.status().ToString();
+  EXPECT_EQ(ToHex(*encoded), ToHex(v2.Join()));
+  // Version 2 is known, so trailing bytes are an error as for version 1.
+  v2.trailer = "00";
+  EXPECT_EQ(ErrorOf(DecodeSubscriptionInfo(v2.Join())), "1 trailing byte at offset 130");
 }
 
 TEST(UserData, AssignmentGoldenV1) {
@@ -246,11 +313,14 @@ TEST(UserData, AssignmentGoldenV1) {
   EXPECT_EQ(decoded->warmup, (std::set<TaskId>{{1, 1}}));
   EXPECT_EQ(decoded->followup_delay_ms, 600000);
   EXPECT_EQ(decoded->error_code, 0);
-  EXPECT_EQ(*decoded, FullAssignment());
+  EXPECT_TRUE(decoded->host_map.empty());
+  EXPECT_EQ(*decoded, AsDecoded(FullAssignment(), 1, 1));
 
   const Result<Bytes> encoded = EncodeAssignmentInfo(FullAssignment(), 1);
   ASSERT_TRUE(encoded.ok()) << encoded.status().ToString();
-  EXPECT_EQ(ToHex(*encoded), ToHex(golden));
+  AssignmentHex from_this_build;
+  from_this_build.latest = "00000002";
+  EXPECT_EQ(ToHex(*encoded), ToHex(from_this_build.Join()));
 
   // error_code 1 (bad subscription) with nothing assigned.
   AssignmentHex bad;
@@ -265,35 +335,138 @@ TEST(UserData, AssignmentGoldenV1) {
   EXPECT_TRUE(bad_decoded->active.empty());
 }
 
-TEST(UserData, NewerVersionDecodesAsV1AndKeepsItsVersion) {
+TEST(UserData, AssignmentGoldenV2WithHostMap) {
+  const Bytes golden =
+      Hex("00000002"           // version 2
+          "00000002"           // latest_supported_version 2
+          "00000002"           // active: 2 tasks
+          "00000000 00000000"  //   0_0
+          "00000002 00000003"  //   2_3
+          "00000000"           // standby: none
+          "00000001"           // warmup: 1 task
+          "00000001 00000001"  //   1_1
+          "00000000000927c0"   // followup_delay_ms 600000
+          "00000000"           // error_code 0
+          "00000002"           // host_map: 2 entries
+          "0005 613a383038"    //   endpoint "a:808"
+          "00000002"           //   active: 2 tasks
+          "00000000 00000000"  //     0_0
+          "00000002 00000003"  //     2_3
+          "00000001"           //   standby: 1 task
+          "00000001 00000001"  //     1_1
+          "0003 623a39"        //   endpoint "b:9"
+          "00000000"           //   active: none
+          "00000000");         //   standby: none
+  ASSERT_EQ(golden.size(), 112U);
+  EXPECT_EQ(ToHex(AssignmentHexV2().Join()), ToHex(golden));
+
+  const Result<AssignmentInfo> decoded = DecodeAssignmentInfo(golden);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->version, 2);
+  ASSERT_EQ(decoded->host_map.size(), 2U);
+  EXPECT_EQ(decoded->host_map.at("a:808").active, (std::set<TaskId>{{0, 0}, {2, 3}}));
+  EXPECT_EQ(decoded->host_map.at("a:808").standby, (std::set<TaskId>{{1, 1}}));
+  EXPECT_EQ(decoded->host_map.at("b:9"), HostTasks{});
+  EXPECT_EQ(*decoded, FullAssignmentV2());
+
+  const Result<Bytes> encoded = EncodeAssignmentInfo(FullAssignmentV2());
+  ASSERT_TRUE(encoded.ok()) << encoded.status().ToString();
+  EXPECT_EQ(ToHex(*encoded), ToHex(golden));
+
+  // A version-1 reader of this payload: what a build without the host map sees is the v1
+  // fields (it ignores appended bytes of newer versions), exactly as this build decodes the
+  // golden with its header saying version 3 and nothing after the host map.
+  AssignmentHex v3 = AssignmentHexV2();
+  v3.version = "00000003";
+  const Result<AssignmentInfo> as_newer = DecodeAssignmentInfo(v3.Join());
+  ASSERT_TRUE(as_newer.ok()) << as_newer.status().ToString();
+  EXPECT_EQ(as_newer->host_map, FullAssignmentV2().host_map);
+}
+
+TEST(UserData, HostMapEncodeRefusesAnEmptyEndpoint) {
+  AssignmentInfo info;
+  info.host_map[""] = HostTasks{.active = {TaskId{0, 0}}};
+  const Result<Bytes> r = EncodeAssignmentInfo(info);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr("host_map: empty endpoint"));
+  // Version 1 does not carry the map, so there is nothing to refuse.
+  EXPECT_TRUE(EncodeAssignmentInfo(info, 1).ok());
+}
+
+TEST(UserData, BadHostMapsAreRejectedNamingTheField) {
+  {
+    AssignmentHex a = AssignmentHexV2();
+    a.host_map = "ffffffff";
+    EXPECT_EQ(ErrorOf(DecodeAssignmentInfo(a.Join())), "field host_map: null array");
+  }
+  {
+    AssignmentHex a = AssignmentHexV2();
+    a.host_map = "00000001 0000 00000000 00000000";  // endpoint ""
+    EXPECT_THAT(ErrorOf(DecodeAssignmentInfo(a.Join())),
+                HasSubstr("field host_map.endpoint: empty"));
+  }
+  {
+    AssignmentHex a = AssignmentHexV2();
+    a.host_map = "00000002 0003 623a39 00000000 00000000 0003 623a39 00000000 00000000";
+    EXPECT_EQ(ErrorOf(DecodeAssignmentInfo(a.Join())),
+              "field host_map: endpoint 'b:9' listed twice");
+  }
+  {
+    AssignmentHex a = AssignmentHexV2();
+    a.host_map = "00000001 0003 623a39 00000001 ffffffff 00000000 00000000";
+    EXPECT_EQ(ErrorOf(DecodeAssignmentInfo(a.Join())),
+              "field host_map.active: negative task id -1_0");
+  }
+  {
+    AssignmentHex a = AssignmentHexV2();
+    a.host_map =
+        "00000001 0003 623a39 00000000"
+        "00000002 00000000 00000003 00000000 00000003";  // standby 0_3 twice
+    EXPECT_EQ(ErrorOf(DecodeAssignmentInfo(a.Join())),
+              "field host_map.standby: task 0_3 listed twice");
+  }
+  {
+    AssignmentHex a = AssignmentHexV2();
+    a.trailer = "00";
+    EXPECT_EQ(ErrorOf(DecodeAssignmentInfo(a.Join())), "1 trailing byte at offset 112");
+  }
+  {
+    AssignmentHex a = AssignmentHexV2();  // a version-2 payload without its host map
+    a.host_map = "";
+    EXPECT_THAT(ErrorOf(DecodeAssignmentInfo(a.Join())), HasSubstr("field host_map: need 4 bytes"));
+  }
+}
+
+TEST(UserData, NewerVersionDecodesAsCurrentAndKeepsItsVersion) {
   SubscriptionHex sub;
-  sub.version = "00000002";
-  sub.latest = "00000002";
+  sub.version = "00000003";
+  sub.latest = "00000003";
   sub.trailer = "deadbeef 0102";  // a field brook does not know yet
   const Result<SubscriptionInfo> s = DecodeSubscriptionInfo(sub.Join());
   ASSERT_TRUE(s.ok()) << s.status().ToString();
-  EXPECT_EQ(s->version, 2);
-  EXPECT_EQ(s->latest_supported_version, 2);
-  SubscriptionInfo expected = FullSubscription();
-  expected.version = 2;
-  expected.latest_supported_version = 2;
-  EXPECT_EQ(*s, expected);
-  // Re-encoding writes what this build speaks: version 1, latest 1, no appended bytes.
+  EXPECT_EQ(s->version, 3);
+  EXPECT_EQ(s->latest_supported_version, 3);
+  EXPECT_EQ(*s, AsDecoded(FullSubscription(), 3, 3));
+  // Re-encoding writes what this build speaks: version 2, latest 2, no appended bytes.
   const Result<Bytes> s_again = EncodeSubscriptionInfo(*s);
   ASSERT_TRUE(s_again.ok());
-  EXPECT_EQ(ToHex(*s_again), ToHex(SubscriptionHex{}.Join()));
+  SubscriptionHex current;
+  current.version = current.latest = "00000002";
+  EXPECT_EQ(ToHex(*s_again), ToHex(current.Join()));
 
-  AssignmentHex asg;
-  asg.version = "00000002";
-  asg.latest = "00000003";
+  AssignmentHex asg = AssignmentHexV2();
+  asg.version = "00000003";
+  asg.latest = "00000004";
   asg.trailer = "00";
   const Result<AssignmentInfo> a = DecodeAssignmentInfo(asg.Join());
   ASSERT_TRUE(a.ok()) << a.status().ToString();
-  EXPECT_EQ(a->version, 2);
-  EXPECT_EQ(a->latest_supported_version, 3);
+  EXPECT_EQ(a->version, 3);
+  EXPECT_EQ(a->latest_supported_version, 4);
   EXPECT_EQ(a->active, FullAssignment().active);
   EXPECT_EQ(a->warmup, FullAssignment().warmup);
   EXPECT_EQ(a->followup_delay_ms, 600000);
+  EXPECT_EQ(a->host_map, FullAssignmentV2().host_map);
 
   // A newer version with nothing appended is fine too; a huge one as well.
   asg.trailer.clear();
@@ -351,7 +524,8 @@ TEST(UserData, EveryStrictPrefixFails) {
       }
     }
   }
-  for (const Bytes& full : {AssignmentHex{}.Join(), *EncodeAssignmentInfo(AssignmentInfo{})}) {
+  for (const Bytes& full : {AssignmentHex{}.Join(), AssignmentHexV2().Join(),
+                            *EncodeAssignmentInfo(AssignmentInfo{})}) {
     ASSERT_TRUE(DecodeAssignmentInfo(full).ok());
     for (size_t n = 0; n < full.size(); ++n) {
       const std::span<const uint8_t> prefix(full.data(), n);
@@ -423,11 +597,21 @@ TEST(UserData, HugeCountsAreRejectedWithoutAllocating) {
     }
     cases.push_back({field, a.Join()});
   }
+  {
+    AssignmentHex a = AssignmentHexV2();
+    a.host_map = huge + ten_bytes;
+    cases.push_back({"host_map", a.Join()});
+  }
+  {
+    AssignmentHex a = AssignmentHexV2();  // one entry whose active set claims 2^31 tasks
+    a.host_map = "00000001 0003 623a39" + huge + ten_bytes;
+    cases.push_back({"host_map.active", a.Join()});
+  }
   for (const Case& c : cases) {
     SCOPED_TRACE(c.field);
-    const bool is_assignment = std::string(c.field) == "active" ||
-                               std::string(c.field) == "standby" ||
-                               std::string(c.field) == "warmup";
+    const std::string field(c.field);
+    const bool is_assignment = field == "active" || field == "standby" || field == "warmup" ||
+                               field.starts_with("host_map");
     g_largest_allocation = 0;
     const Status s = is_assignment ? DecodeAssignmentInfo(c.bytes).status()
                                    : DecodeSubscriptionInfo(c.bytes).status();

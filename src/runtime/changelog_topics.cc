@@ -22,6 +22,8 @@ Status CheckPartitions(const client::TopicInfo& info, const std::string& store,
 
 constexpr auto kVisibilityTimeout = std::chrono::seconds(30);
 
+}  // namespace
+
 Result<client::TopicInfo> DescribeCreatedTopic(client::Admin& admin, const std::string& topic) {
   const auto deadline = std::chrono::steady_clock::now() + kVisibilityTimeout;
   while (true) {
@@ -33,8 +35,6 @@ Result<client::TopicInfo> DescribeCreatedTopic(client::Admin& admin, const std::
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
-
-}  // namespace
 
 std::map<std::string, std::string> ChangelogTopicConfigs(const StoreSpec& spec) {
   std::map<std::string, std::string> configs;

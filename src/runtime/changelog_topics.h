@@ -45,6 +45,11 @@ struct ChangelogTopicOptions {
 // The topic configs a new changelog of `spec` gets (defaults, then spec.changelog_configs).
 [[nodiscard]] std::map<std::string, std::string> ChangelogTopicConfigs(const StoreSpec& spec);
 
+// DescribeTopic, retried while the topic is not found for at most 30 s: a topic another
+// client just created may not be in the metadata yet.
+[[nodiscard]] Result<client::TopicInfo> DescribeCreatedTopic(client::Admin& admin,
+                                                             const std::string& topic);
+
 // Creates missing changelog topics and checks the partition counts of existing ones (see
 // above). Returns the first error, naming the topic.
 [[nodiscard]] Status EnsureChangelogTopics(client::Admin& admin, const std::string& application_id,

@@ -93,5 +93,38 @@ TEST(WorkGateTest, ExclusiveWaitsForSharedAndExcludesThem) {
   EXPECT_FALSE(violated.load());
 }
 
+TEST(WorkGateTest, TryEnterSharedGivesUpWhileAWriterHoldsOrWaits) {
+  WorkGate gate;
+  EXPECT_TRUE(gate.TryEnterSharedFor(std::chrono::milliseconds(0)));
+  gate.ExitShared();
+  std::atomic<bool> release{false};
+  std::thread writer([&] {
+    ExclusiveEntry e(gate);
+    while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  // Wait until the writer holds the gate (a reader then cannot get in).
+  while (gate.TryEnterSharedFor(std::chrono::milliseconds(0))) {
+    gate.ExitShared();
+    std::this_thread::yield();
+  }
+  const auto before = std::chrono::steady_clock::now();
+  EXPECT_FALSE(gate.TryEnterSharedFor(std::chrono::milliseconds(50)));
+  EXPECT_GE(std::chrono::steady_clock::now() - before, std::chrono::milliseconds(50));
+  release.store(true);
+  writer.join();
+  EXPECT_TRUE(gate.TryEnterSharedFor(std::chrono::milliseconds(1000)));
+  gate.ExitShared();
+}
+
+TEST(RuntimeConfigTest, HttpServerIsOffByDefault) {
+  const RuntimeOptions o = Load({"application.id=a"}).value();
+  EXPECT_EQ(o.http_listen, "");
+  EXPECT_EQ(o.query_timeout, std::chrono::milliseconds(5000));
+  const RuntimeOptions on =
+      Load({"application.id=a", "http.listen=:8080", "interactive.query.timeout.ms=250"}).value();
+  EXPECT_EQ(on.http_listen, ":8080");
+  EXPECT_EQ(on.query_timeout, std::chrono::milliseconds(250));
+}
+
 }  // namespace
 }  // namespace brook::runtime

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "group/group_config.h"
 #include "runtime/changelog_topics.h"
+#include "runtime/internal_topics.h"
 
 namespace brook::runtime {
 namespace {
@@ -27,6 +28,10 @@ int64_t WallMs() {
 
 constexpr size_t kPollBatch = 500;    // messages taken from a thread's queue at once
 constexpr int kProcessPerTask = 200;  // records a task processes before the next task
+// How long an interactive query waits for the work gate (held by a rebalance or commit).
+constexpr std::chrono::milliseconds kQueryGateWait{2000};
+
+thread_local bool tl_stream_thread = false;  // set on the instance's stream threads
 
 }  // namespace
 
@@ -86,6 +91,9 @@ struct Instance::ActiveTask {
   int64_t last_progress_ms = 0;
   int64_t max_stall_ms = 0;
   bool had_backlog = false;
+  // Held by the owning stream thread while it processes (or finishes restoring) the task,
+  // and by interactive queries while they read its stores (WithActiveTask).
+  std::mutex query_mu;
   std::vector<state::ChangelogPartition> changelogs;
 };
 
@@ -123,13 +131,15 @@ Instance::Instance(Config config, RuntimeOptions options,
 Result<std::unique_ptr<Instance>> Instance::Create(const Topology& topology, const Config& config) {
   BROOK_ASSIGN_OR_RETURN(RuntimeOptions options, RuntimeOptionsFromConfig(config));
   BROOK_ASSIGN_OR_RETURN(group::GroupOptions group_options, group::GroupOptionsFromConfig(config));
-  BROOK_ASSIGN_OR_RETURN(ProcessorTopology pt, ProcessorTopology::Build(topology));
+  BROOK_ASSIGN_OR_RETURN(ProcessorTopology pt,
+                         ProcessorTopology::Build(topology, options.application_id));
   auto shared = std::make_shared<const ProcessorTopology>(std::move(pt));
   BROOK_ASSIGN_OR_RETURN(state::StateDirectory dir,
                          state::StateDirectory::Open(options.state_dir, options.application_id));
   std::unique_ptr<Instance> inst(new Instance(config, std::move(options), shared, std::move(dir)));
   group_options.topology = shared->ToGroupTopology();
   inst->group_options_ = std::move(group_options);
+  BROOK_RETURN_IF_ERROR(inst->SetUpQueries());
   return inst;
 }
 
@@ -203,23 +213,22 @@ Status Instance::CreateClients() {
 
 Status Instance::CheckTopics() {
   BROOK_ASSIGN_OR_RETURN(auto admin, client::Admin::Create(config_));
+  // External source topics must exist; internal (repartition) topics are created here, before
+  // the changelogs, whose partition counts may derive from them.
+  BROOK_ASSIGN_OR_RETURN(const auto source_counts, PrepareSourceTopics(*admin, *topology_));
   std::vector<SubtopologyStores> stores;
   for (const SubtopologySpec& sub : topology_->subtopologies()) {
     int32_t partitions = -1;
     std::string first;
     for (const std::string& topic : sub.source_topics) {
-      Result<client::TopicInfo> info = admin->DescribeTopic(topic);
-      if (!info.ok()) {
-        return info.status().WithContext("source topic '" + topic + "' of sub-topology " +
-                                         std::to_string(sub.id));
-      }
-      if (partitions >= 0 && info->partitions != partitions) {
+      const int32_t count = source_counts.at(topic);
+      if (partitions >= 0 && count != partitions) {
         std::string msg = "source topics of sub-topology " + std::to_string(sub.id);
         msg += " are not co-partitioned: '" + first + "' has " + std::to_string(partitions);
-        msg += " partitions, '" + topic + "' has " + std::to_string(info->partitions);
+        msg += " partitions, '" + topic + "' has " + std::to_string(count);
         return Status::InvalidArgument(std::move(msg));
       }
-      partitions = info->partitions;
+      partitions = count;
       first = topic;
     }
     bool logged = false;
@@ -277,6 +286,11 @@ Status Instance::Start() {
     t->queue = rd_kafka_queue_new(consumer_->get());
     threads_.push_back(std::move(t));
   }
+  {
+    std::lock_guard lock(routing_mu_);
+    query_partition_counts_ = group_options_.partition_counts;
+  }
+  if (http_) BROOK_RETURN_IF_ERROR(http_->Start().WithContext("http.listen"));
   last_commit_ = Clock::now();
   // The member exists before any thread that calls it; it joins only after they run.
   BROOK_ASSIGN_OR_RETURN(member_, group::GroupMember::Create(group_options_, this));
@@ -348,7 +362,7 @@ bool Retriable(const Status& s) {
 
 Status Instance::RegisterOrDefer(ChangelogReader& reader, const TaskId& id, TaskStateManager* state,
                                  RestoreMode mode) {
-  const Status s = reader.Register(id, state, mode);
+  Status s = reader.Register(id, state, mode);  // not const: returned (moved)
   if (s.ok()) {
     if (mode == RestoreMode::kStandby) restoring_states_[id] = state;
     return s;
@@ -455,6 +469,7 @@ void Instance::PublishRestoreStats() {
 // Stream threads
 
 void Instance::RunStreamThread(StreamThread& thread) {
+  tl_stream_thread = true;
   auto last_notify = Clock::now() - std::chrono::seconds(1);
   while (!stopping_.load()) {
     bool busy = false;
@@ -514,6 +529,7 @@ void Instance::TakeRestored(StreamThread& thread) {
       continue;
     }
     ActiveTask& t = *it->second;
+    std::lock_guard query_lock(t.query_mu);  // queries see it restoring or running, never between
     Status s = t.task->CompleteRestoration();
     if (s.ok() && options_.guarantee == ProcessingGuarantee::kExactlyOnceV2) {
       // Under exactly-once the local state runs ahead of what is committed until the next
@@ -597,7 +613,9 @@ Status Instance::ProcessTasks(StreamThread& thread) {
     if (it == active_.end()) continue;
     ActiveTask& t = *it->second;
     if (t.restoring || t.task->state() != TaskState::kRunning) continue;
+    std::lock_guard query_lock(t.query_mu);  // queries read the stores between batches
     const uint64_t before = t.task->processed_records() + t.task->skipped_records();
+    const uint64_t dropped_before = t.task->dropped_records();
     for (int i = 0; i < kProcessPerTask; ++i) {
       BROOK_ASSIGN_OR_RETURN(bool did, t.task->Process());
       if (!did) break;
@@ -606,6 +624,9 @@ Status Instance::ProcessTasks(StreamThread& thread) {
     (void)punctuated;
     const uint64_t after = t.task->processed_records() + t.task->skipped_records();
     processed_.fetch_add(after - before);
+    if (const uint64_t d = t.task->dropped_records() - dropped_before; d != 0) {
+      dropped_.fetch_add(d, std::memory_order_relaxed);
+    }
     // A stall: records were waiting (the task ended its last turn with a backlog) and no
     // progress was made since — e.g. the thread was held by a commit or a rebalance.
     if (t.had_backlog) t.max_stall_ms = std::max(t.max_stall_ms, now - t.last_progress_ms);
@@ -635,6 +656,7 @@ void Instance::UpdateThreadStats(StreamThread& thread) {
     s.role = TaskRole::kActive;
     s.restoring = t.restoring;
     s.processed = t.task->processed_records();
+    s.dropped = t.task->dropped_records();
     s.max_stall_ms = t.max_stall_ms;
     s.last_progress_ms = t.last_progress_ms;
     if (!t.restoring) s.lag = 0;
@@ -775,7 +797,10 @@ Status Instance::AssignPartitionsLocked(ActiveTask& t) {
     }
     rd_kafka_queue_forward(ph.queue, thread.queue);
     auto it = t.start_offsets.find(tp);
-    int64_t offset = options_.reset_to_earliest ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
+    // Internal topics hold only this application's records: never skip any of them.
+    const bool earliest =
+        options_.reset_to_earliest || topology_->FindInternalTopic(tp.topic) != nullptr;
+    int64_t offset = earliest ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
     if (it != t.start_offsets.end()) offset = it->second;
     rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = offset;
     t.partitions.push_back(ph);
@@ -911,6 +936,16 @@ Status Instance::CreateActiveLocked(const TaskId& id,
   t->changelogs = t->state->ChangelogPartitions();
   StreamTaskOptions to;
   to.application_id = options_.application_id;
+  // Sinks with a partitioner: the broker's metadata, asked once per topic and task (also for
+  // topics only a TopicNameExtractor names).
+  to.partition_count =
+      [counts = group_options_.partition_counts](std::string_view topic) -> Result<int32_t> {
+    const std::string name(topic);
+    BROOK_ASSIGN_OR_RETURN(const auto found, counts({name}));
+    auto it = found.find(name);
+    if (it == found.end()) return Status::NotFound("topic '" + name + "' has no partition count");
+    return it->second;
+  };
   const ErrorHandling handling = options_.deserialization_errors;
   KafkaCollector* collector = collector_.get();
   std::atomic<uint64_t>* skipped = &skipped_;
@@ -1082,6 +1117,13 @@ void Instance::OnAssignment(const group::GroupAssignment& assignment) {
   if (state_.load() == InstanceState::kError || stopping_.load()) return;
   generation_ = assignment.generation;
   member_id_ = assignment.member_id;
+  {
+    std::lock_guard lock(routing_mu_);
+    routing_.assigned = true;
+    routing_.generation = assignment.generation;
+    routing_.host_map = assignment.host_map;
+    routing_.local_active = assignment.active;
+  }
   // Tasks we run that are no longer ours (eager revokes them earlier; this is a safety net).
   std::vector<TaskId> gone;
   for (const auto& [id, t] : active_) {
@@ -1146,6 +1188,7 @@ InstanceStatus Instance::status() const {
   s.state = state_.load();
   s.processed = processed_.load();
   s.skipped = skipped_.load();
+  s.dropped = dropped_.load();
   s.commits = commits_.load();
   if (collector_) s.dead_lettered = collector_->stats().dead_lettered;
   if (reader_) s.restored = reader_->total_records_restored();
@@ -1186,6 +1229,7 @@ std::chrono::milliseconds Instance::OpTimeout() const {
 
 Status Instance::Close(std::chrono::milliseconds timeout, bool leave) {
   if (closed_.exchange(true)) return Status::Ok();
+  if (http_) http_->Stop();  // no query reads a store from here on
   // Every commit, flush and transaction step of the shutdown is bounded by the grace period
   // (further bounded by the broker round trips; the member's LeaveGroup has its own timeout).
   op_timeout_ms_.store(std::max<int64_t>(1, timeout.count()));
@@ -1243,6 +1287,113 @@ Status Instance::Close(std::chrono::milliseconds timeout, bool leave) {
     if (!error_.ok() && result.ok()) result = error_;
   }
   return result;
+}
+
+// ---------------------------------------------------------------------------------------
+// Interactive queries
+
+Status Instance::SetUpQueries() {
+  std::vector<QueryStore> stores;
+  for (const SubtopologySpec& sub : topology_->subtopologies()) {
+    if (sub.source_topics.empty()) continue;
+    for (const StoreSpec& spec : sub.stores) {
+      stores.push_back(QueryStore{.name = spec.name,
+                                  .kind = spec.kind,
+                                  .subtopology = sub.id,
+                                  .source_topics = sub.source_topics,
+                                  .codec = spec.query_codec});
+    }
+  }
+  queries_ = std::make_unique<InteractiveQueries>(
+      std::move(stores), *this, InteractiveQueryOptions{.forward_timeout = options_.query_timeout});
+  {
+    std::lock_guard lock(routing_mu_);
+    routing_.self = group_options_.endpoint;
+  }
+  if (options_.http_listen.empty()) {
+    if (!group_options_.endpoint.empty()) {
+      Logger().warn(
+          "application.server is {} but http.listen is empty: no brook HTTP server answers "
+          "there (fine if the application serves queries itself through brook::Streams)",
+          group_options_.endpoint);
+    }
+    return Status::Ok();
+  }
+  Result<std::unique_ptr<http::HttpServer>> server =
+      http::HttpServer::Create({.listen = options_.http_listen});
+  if (!server.ok()) {
+    return server.status().WithContext("http.listen (" + config_.Origin("http.listen") + ")");
+  }
+  http_ = std::move(server).value();
+  return queries_->RegisterRoutes(*http_);
+}
+
+int Instance::http_port() const {
+  return http_ ? http_->port() : 0;
+}
+
+QueryRouting Instance::Routing() const {
+  QueryRouting r;
+  {
+    std::lock_guard lock(routing_mu_);
+    r = routing_;
+  }
+  r.state = std::string(InstanceStateName(state_.load()));
+  return r;
+}
+
+Status Instance::WithActiveTask(const TaskId& task,
+                                const std::function<Status(TaskStateAccess&)>& fn) {
+  if (tl_stream_thread) {
+    return Status::FailedPrecondition(
+        "interactive queries cannot be run from a stream thread (a processor or punctuator)");
+  }
+  if (!started_.load() || closed_.load()) {
+    return Status::Unavailable("the instance is not running (" +
+                               std::string(InstanceStateName(state_.load())) + ")");
+  }
+  if (!gate_.TryEnterSharedFor(kQueryGateWait)) {
+    return Status::Unavailable("the instance is busy with a rebalance or a commit (waited " +
+                               std::to_string(kQueryGateWait.count()) + " ms)");
+  }
+  struct Exit {
+    WorkGate& gate;
+    explicit Exit(WorkGate& g) : gate(g) {}
+    Exit(const Exit&) = delete;
+    Exit& operator=(const Exit&) = delete;
+    ~Exit() { gate.ExitShared(); }
+  } exit{gate_};
+  if (state_.load() == InstanceState::kError) {
+    return Status::Unavailable("the instance failed (see its status)");
+  }
+  auto it = active_.find(task);
+  if (it == active_.end()) {
+    return Status::NotFound("task " + task.ToString() + " is not active on this instance");
+  }
+  ActiveTask& t = *it->second;
+  std::lock_guard lock(t.query_mu);
+  if (t.restoring) {
+    return Status::Unavailable("task " + task.ToString() + " is restoring its state (" +
+                               std::to_string(t.state->records_restored()) +
+                               " changelog records so far)");
+  }
+  if (!t.task || !t.state || t.task->state() != TaskState::kRunning) {
+    return Status::Unavailable("task " + task.ToString() + " is not running");
+  }
+  return fn(*t.state);
+}
+
+Result<int32_t> Instance::TopicPartitions(const std::string& topic) {
+  std::function<Result<std::map<std::string, int32_t>>(const std::vector<std::string>&)> counts;
+  {
+    std::lock_guard lock(routing_mu_);
+    counts = query_partition_counts_;
+  }
+  if (!counts) return Status::Unavailable("the instance has not started yet");
+  BROOK_ASSIGN_OR_RETURN(const auto found, counts({topic}));
+  auto it = found.find(topic);
+  if (it == found.end()) return Status::NotFound("no partition count for topic '" + topic + "'");
+  return it->second;
 }
 
 }  // namespace brook::runtime

@@ -7,10 +7,11 @@
 //
 // Contract:
 //   - Create() validates the configuration and the topology (errors name the key or node).
-//     Start() checks the broker, the source topics (NotFound naming a missing one) and the
-//     changelog topics (created when missing; a partition-count mismatch names the topic),
-//     then joins the group. Under exactly_once_v2 it initializes transactions first, which
-//     fences an older producer with the same transactional.id.
+//     Start() checks the broker, the source topics (NotFound naming a missing one), the
+//     internal (repartition) topics and the changelog topics (both created when missing; a
+//     partition-count mismatch names the topic; see internal_topics.h), then joins the
+//     group. Under exactly_once_v2 it initializes transactions first, which fences an older
+//     producer with the same transactional.id.
 //   - A kept task never pauses in a cooperative rebalance; a revoked one is committed, then
 //     closed with a checkpoint; a lost one is closed without committing.
 //   - Commits (commit.interval.ms, on revoke, on Close) are instance-wide: the stream threads
@@ -52,6 +53,7 @@
 #include "client/kafka_handle.h"
 #include "group/member.h"
 #include "runtime/changelog_reader.h"
+#include "runtime/interactive_queries.h"
 #include "runtime/kafka_collector.h"
 #include "runtime/processor_topology.h"
 #include "runtime/runtime_config.h"
@@ -80,6 +82,7 @@ struct TaskStatus {
   TaskRole role = TaskRole::kActive;
   bool restoring = false;        // active: still restoring its state
   uint64_t processed = 0;        // records processed since the task was created here
+  uint64_t dropped = 0;          // records its processors dropped on purpose (RecordDropped)
   uint64_t restored = 0;         // changelog records applied since it was created here
   int64_t lag = 0;               // standby/warmup/restoring: changelog offsets behind
   int64_t max_stall_ms = 0;      // longest time records waited without progress
@@ -96,11 +99,12 @@ struct InstanceStatus {
   uint64_t processed = 0;         // all tasks, since start
   uint64_t restored = 0;          // all changelog records applied, since start
   uint64_t skipped = 0;           // deserialization errors skipped (log-and-continue)
+  uint64_t dropped = 0;           // records processors dropped on purpose, since start
   uint64_t dead_lettered = 0;     // records sent to the dead-letter topic
   uint64_t commits = 0;
 };
 
-class Instance final : public group::GroupListener {
+class Instance final : public group::GroupListener, public QueryBackend {
  public:
   // `config` must be loaded with DefineInstanceKeys.
   [[nodiscard]] static Result<std::unique_ptr<Instance>> Create(const Topology& topology,
@@ -127,6 +131,22 @@ class Instance final : public group::GroupListener {
   void OnAssignment(const group::GroupAssignment& assignment) override;
   void OnFatalError(const Status& error) override;
 
+  // Interactive queries (interactive_queries.h): store lookups for brook::Streams and, with
+  // http.listen set, the HTTP server's /stores routes (server started by Start(), stopped
+  // first thing in Close()).
+  [[nodiscard]] InteractiveQueries& queries() { return *queries_; }
+  // The HTTP server's bound port (the chosen one for port 0); 0 without a server.
+  [[nodiscard]] int http_port() const;
+  // QueryBackend, called from HTTP server threads and brook::Streams callers. Must not be
+  // called from a stream thread (a processor or punctuator): WithActiveTask refuses that
+  // with kFailedPrecondition. A task is read under the work gate (shared, given up after
+  // 2 s of a rebalance or commit) and the task's own mutex, which its stream thread holds
+  // while it processes a batch: a read never overlaps processing, restore or closing.
+  [[nodiscard]] QueryRouting Routing() const override;
+  [[nodiscard]] Status WithActiveTask(const TaskId& task,
+                                      const std::function<Status(TaskStateAccess&)>& fn) override;
+  [[nodiscard]] Result<int32_t> TopicPartitions(const std::string& topic) override;
+
  private:
   using Clock = std::chrono::steady_clock;
   struct ActiveTask;
@@ -138,6 +158,7 @@ class Instance final : public group::GroupListener {
            state::StateDirectory state_dir);
 
   // Start-up.
+  [[nodiscard]] Status SetUpQueries();  // Create(): queries_, http_ and its routes
   [[nodiscard]] Status CreateClients();
   [[nodiscard]] Status CheckTopics();
 
@@ -211,6 +232,16 @@ class Instance final : public group::GroupListener {
   std::atomic<uint64_t> commits_{0};
   std::atomic<int64_t> op_timeout_ms_{30000};
 
+  // Interactive queries. queries_ and http_ are set by Create(); http_ is null without
+  // http.listen. Close() stops the server before anything is torn down.
+  std::unique_ptr<InteractiveQueries> queries_;
+  mutable std::mutex routing_mu_;
+  QueryRouting routing_;  // guarded by routing_mu_; the last assignment's view
+  // The leader's partition-count lookup, copied here once CheckTopics() set it up.
+  std::function<Result<std::map<std::string, int32_t>>(const std::vector<std::string>&)>
+      query_partition_counts_;  // guarded by routing_mu_
+  std::unique_ptr<http::HttpServer> http_;
+
   // Restore thread: commands run on it, in order.
   std::thread restore_thread_;
   std::mutex restore_mu_;
@@ -238,6 +269,7 @@ class Instance final : public group::GroupListener {
   mutable std::condition_variable snap_cv_;
   std::atomic<uint64_t> processed_{0};
   std::atomic<uint64_t> skipped_{0};
+  std::atomic<uint64_t> dropped_{0};
   std::atomic<uint64_t> restored_active_{0};
 };
 

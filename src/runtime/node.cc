@@ -88,4 +88,19 @@ Status DeserializationError(const Status& status, const NodeInstance& node, std:
                             std::string(serde) + ")");
 }
 
+Status CheckTopicName(std::string_view topic) {
+  constexpr size_t kMaxTopicLength = 249;  // Kafka's limit
+  if (topic.empty()) return Status::InvalidArgument("empty topic name");
+  const bool legal_chars = std::all_of(topic.begin(), topic.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  });
+  if (topic.size() > kMaxTopicLength || topic == "." || topic == ".." || !legal_chars) {
+    return Status::InvalidArgument("invalid topic name '" + std::string(topic) + "' (use up to " +
+                                   std::to_string(kMaxTopicLength) +
+                                   " of [a-zA-Z0-9._-], not '.' or '..')");
+  }
+  return Status::Ok();
+}
+
 }  // namespace brook::internal

@@ -45,24 +45,69 @@ bool SubtopologySpec::stateful() const {
 }
 
 const internal::NodeSpec* SubtopologySpec::SourceFor(std::string_view topic) const {
-  for (const NodeSpec* n : nodes) {
-    if (n->kind == NodeKind::kSource &&
-        std::find(n->topics.begin(), n->topics.end(), topic) != n->topics.end()) {
-      return n;
-    }
+  auto it = topic_sources.find(topic);
+  return it == topic_sources.end() ? nullptr : it->second;
+}
+
+std::string ProcessorTopology::ResolveTopic(std::string_view topic) const {
+  if (spec_ && spec_->FindInternalTopic(topic) != nullptr) {
+    return application_id_ + "-" + std::string(topic);
+  }
+  return std::string(topic);
+}
+
+const InternalTopicInfo* ProcessorTopology::FindInternalTopic(std::string_view full_name) const {
+  for (const InternalTopicInfo& t : internal_topics_) {
+    if (t.full_name == full_name) return &t;
   }
   return nullptr;
 }
 
-Result<ProcessorTopology> ProcessorTopology::Build(const Topology& topology) {
+Status ProcessorTopology::CheckInternalTopicNames() const {
+  if (internal_topics_.empty()) return Status::Ok();
+  if (application_id_.empty()) {
+    return Status::InvalidArgument(
+        "the topology declares internal topics; their names need an application.id");
+  }
+  for (const InternalTopicInfo& t : internal_topics_) {
+    for (const NodeSpec& n : spec_->nodes) {
+      const bool reads = std::find(n.topics.begin(), n.topics.end(), t.full_name) != n.topics.end();
+      const bool writes = n.kind == NodeKind::kSink && n.extractor.empty() && !n.internal_topic &&
+                          n.topic == t.full_name;
+      if (reads || writes) {
+        return Status::InvalidArgument(
+            "topic '" + t.full_name + "' is the internal topic '" + t.name + "' of application '" +
+            application_id_ + "' and an external topic of " +
+            std::string(internal::NodeKindName(n.kind)) + " '" + n.name + "'");
+      }
+    }
+    for (const StoreSpec& store : spec_->stores) {
+      if (store.logging && store.ChangelogTopic(application_id_) == t.full_name) {
+        return Status::InvalidArgument(
+            "internal topic '" + t.name + "' of application '" + application_id_ +
+            "' has the name of the changelog of store '" + store.name + "': '" + t.full_name + "'");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Result<ProcessorTopology> ProcessorTopology::Build(const Topology& topology,
+                                                   const std::string& application_id) {
   ProcessorTopology out;
   auto spec = std::make_shared<const internal::TopologySpec>(topology.spec());
   out.spec_ = spec;
+  out.application_id_ = application_id;
   const std::vector<NodeSpec>& nodes = spec->nodes;
   if (std::none_of(nodes.begin(), nodes.end(),
                    [](const NodeSpec& n) { return n.kind == NodeKind::kSource; })) {
     return Status::InvalidArgument("topology has no source nodes");
   }
+  for (const internal::InternalTopicDecl& t : spec->internal_topics) {
+    out.internal_topics_.push_back(
+        {.name = t.name, .full_name = application_id + "-" + t.name, .spec = t.spec});
+  }
+  BROOK_RETURN_IF_ERROR(out.CheckInternalTopicNames());
 
   std::unordered_map<std::string_view, size_t> index;
   for (size_t i = 0; i < nodes.size(); ++i) index.emplace(nodes[i].name, i);
@@ -101,8 +146,12 @@ Result<ProcessorTopology> ProcessorTopology::Build(const Topology& topology) {
     for (size_t i : *ordered[id].second) {
       const NodeSpec& n = nodes[i];
       sub.nodes.push_back(&n);
-      sources.insert(n.topics.begin(), n.topics.end());
-      if (n.kind == NodeKind::kSink) sinks.insert(n.topic);
+      for (const std::string& t : n.topics) {
+        std::string full = out.ResolveTopic(t);
+        sub.topic_sources.emplace(full, &n);
+        sources.insert(std::move(full));
+      }
+      if (n.kind == NodeKind::kSink && n.extractor.empty()) sinks.insert(out.ResolveTopic(n.topic));
       stores.insert(n.stores.begin(), n.stores.end());
     }
     for (const StoreSpec& s : spec->stores) {
@@ -111,6 +160,14 @@ Result<ProcessorTopology> ProcessorTopology::Build(const Topology& topology) {
     sub.source_topics.assign(sources.begin(), sources.end());
     sub.sink_topics.assign(sinks.begin(), sinks.end());
     out.subtopologies_.push_back(std::move(sub));
+  }
+  for (InternalTopicInfo& t : out.internal_topics_) {
+    for (const SubtopologySpec& sub : out.subtopologies_) {
+      if (std::binary_search(sub.sink_topics.begin(), sub.sink_topics.end(), t.full_name)) {
+        t.writers.push_back(sub.id);
+      }
+      if (sub.SourceFor(t.full_name) != nullptr) t.reader = sub.id;
+    }
   }
   return out;
 }
@@ -160,7 +217,11 @@ std::string ProcessorTopology::Describe() const {
           out += "    Processor: " + n->name + " (stores: [" + JoinNames(n->stores) + "])\n";
           break;
         case NodeKind::kSink:
-          out += "    Sink: " + n->name + " (topic: " + n->topic + ")\n";
+          if (n->extractor.empty()) {
+            out += "    Sink: " + n->name + " (topic: " + n->topic + ")\n";
+          } else {
+            out += "    Sink: " + n->name + " (extractor: " + n->extractor + ")\n";
+          }
           break;
       }
       if (n->kind != NodeKind::kSink) {

@@ -11,7 +11,13 @@
 //    agrees on task ids.
 //  * A store belongs to the sub-topology of the processors connected to it; a store no
 //    processor is connected to belongs to none (it is never opened).
-//  * Build() fails (kInvalidArgument) for a topology without sources. All other checks
+//  * Topic names are resolved with the application id: a source or sink naming an internal
+//    topic (Topology::AddInternalTopic) reads or writes "<application.id>-<name>"; every
+//    topic list here (source_topics, sink_topics, RepartitionTopics, ToGroupTopology) holds
+//    the full names. Describe() shows the names as declared.
+//  * Build() fails (kInvalidArgument) for a topology without sources, an empty application
+//    id when internal topics are declared, and an internal topic whose full name is also
+//    an external topic of a source or sink, or the changelog of a store. All other checks
 //    were made by the Topology builder.
 //  * The ProcessorTopology shares (does not copy again) the node specs: NodeSpec pointers
 //    stay valid as long as any copy of it lives.
@@ -20,6 +26,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,24 +42,48 @@ namespace brook::runtime {
 
 struct SubtopologySpec {
   int32_t id = 0;
-  // Sorted, unique.
+  // Sorted, unique; full names.
   std::vector<std::string> source_topics;
+  // Full topic name -> the source node reading it.
+  std::map<std::string, const internal::NodeSpec*, std::less<>> topic_sources;
   // The nodes in topological order (the topology's insertion order).
   std::vector<const internal::NodeSpec*> nodes;
   // The stores connected to the nodes, in declaration order.
   std::vector<StoreSpec> stores;
-  // Topics written by the sinks, sorted, unique.
+  // Topics written by the sinks with a fixed topic, sorted, unique; full names.
   std::vector<std::string> sink_topics;
 
   // True when a store is backed by a changelog (group::Subtopology::stateful).
   [[nodiscard]] bool stateful() const;
-  // The source node reading `topic`, or nullptr.
+  // The source node reading `topic` (a full name), or nullptr.
   [[nodiscard]] const internal::NodeSpec* SourceFor(std::string_view topic) const;
+};
+
+// An internal topic of the topology, resolved.
+struct InternalTopicInfo {
+  std::string name;       // as declared
+  std::string full_name;  // "<application.id>-<name>"
+  InternalTopicSpec spec;
+  std::vector<int32_t> writers;  // sub-topologies with a sink writing it, sorted
+  int32_t reader = -1;           // the sub-topology with a source reading it; -1: none
 };
 
 class ProcessorTopology {
  public:
-  [[nodiscard]] static Result<ProcessorTopology> Build(const Topology& topology);
+  // `application_id` names the internal topics (see the header comment).
+  [[nodiscard]] static Result<ProcessorTopology> Build(const Topology& topology,
+                                                       const std::string& application_id);
+
+  [[nodiscard]] const std::string& application_id() const { return application_id_; }
+  // Every declared internal topic, in declaration order.
+  [[nodiscard]] const std::vector<InternalTopicInfo>& internal_topics() const {
+    return internal_topics_;
+  }
+  // The internal topic with that full name, or nullptr.
+  [[nodiscard]] const InternalTopicInfo* FindInternalTopic(std::string_view full_name) const;
+  // The full name of a topic as a source or sink names it: "<application.id>-<topic>" for
+  // an internal topic, `topic` otherwise.
+  [[nodiscard]] std::string ResolveTopic(std::string_view topic) const;
 
   [[nodiscard]] const std::vector<SubtopologySpec>& subtopologies() const { return subtopologies_; }
   // nullptr for an unknown id.
@@ -67,8 +99,12 @@ class ProcessorTopology {
   [[nodiscard]] std::string Describe() const;
 
  private:
+  [[nodiscard]] Status CheckInternalTopicNames() const;
+
   std::shared_ptr<const internal::TopologySpec> spec_;
+  std::string application_id_;
   std::vector<SubtopologySpec> subtopologies_;
+  std::vector<InternalTopicInfo> internal_topics_;
 };
 
 }  // namespace brook::runtime

@@ -100,6 +100,18 @@ void DefineRuntimeKeys(ConfigSchema& schema) {
                  .default_value = "earliest",
                  .doc = "where an input partition without a committed offset starts",
                  .allowed_values = {"earliest", "latest"}});
+  schema.Define({.name = "http.listen",
+                 .default_value = "",
+                 .doc = "host:port (or :port for every interface) of this instance's HTTP server "
+                        "(interactive queries at /stores); empty = no server. Other instances "
+                        "reach it at application.server"});
+  schema.Define({.name = "interactive.query.timeout.ms",
+                 .type = ConfigType::kInt,
+                 .default_value = "5000",
+                 .doc = "how long a query forwarded to the instance owning a key (or fanned out "
+                        "over every instance) waits for its answer",
+                 .min = 1,
+                 .max = 600000});
 }
 
 Result<RuntimeOptions> RuntimeOptionsFromConfig(const Config& config) {
@@ -131,6 +143,8 @@ Result<RuntimeOptions> RuntimeOptionsFromConfig(const Config& config) {
   o.poll_interval = std::chrono::milliseconds(config.GetInt("poll.ms"));
   o.shutdown_timeout = std::chrono::milliseconds(config.GetInt("shutdown.timeout.ms"));
   o.reset_to_earliest = config.GetString("auto.offset.reset") == "earliest";
+  o.http_listen = config.GetString("http.listen");
+  o.query_timeout = std::chrono::milliseconds(config.GetInt("interactive.query.timeout.ms"));
   return o;
 }
 

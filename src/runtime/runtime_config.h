@@ -52,6 +52,12 @@ struct RuntimeOptions {
   std::chrono::milliseconds shutdown_timeout{30000};
   // Where a partition without a committed offset starts. Default: earliest
   bool reset_to_earliest = true;
+  // Address of the instance's HTTP server (interactive queries), "host:port" or ":port".
+  // Default: empty (no HTTP server)
+  std::string http_listen;
+  // How long a query forwarded to another instance (or fanned out over all) waits for the
+  // answer. Default: 5 s
+  std::chrono::milliseconds query_timeout{5000};
 };
 
 void DefineRuntimeKeys(ConfigSchema& schema);

@@ -76,15 +76,28 @@ class StreamTask::Services final : public internal::TaskServices {
     return task_.collector_.Send(out);
   }
   [[nodiscard]] Result<int32_t> PartitionCount(std::string_view topic) override {
+    if (auto it = partition_counts_.find(topic); it != partition_counts_.end()) return it->second;
     if (!task_.options_.partition_count) {
       return Status::FailedPrecondition("the partition count of topic '" + std::string(topic) +
                                         "' is unknown to the task");
     }
-    return task_.options_.partition_count(topic);
+    BROOK_ASSIGN_OR_RETURN(const int32_t count, task_.options_.partition_count(topic));
+    partition_counts_.emplace(std::string(topic), count);
+    return count;
+  }
+  void RecordDropped(std::string_view reason) override {
+    ++task_.dropped_;
+    auto it = task_.dropped_by_reason_.find(reason);
+    if (it == task_.dropped_by_reason_.end()) {
+      it = task_.dropped_by_reason_.emplace(std::string(reason), 0).first;
+    }
+    ++it->second;
   }
 
  private:
   StreamTask& task_;
+  // Answers of options_.partition_count, asked once per topic.
+  std::map<std::string, int32_t, std::less<>> partition_counts_;
 };
 
 Result<std::unique_ptr<StreamTask>> StreamTask::Create(
@@ -98,6 +111,13 @@ Result<std::unique_ptr<StreamTask>> StreamTask::Create(
   }
   if (id.partition < 0) {
     return Status::InvalidArgument("task " + id.ToString() + ": negative partition");
+  }
+  // Sinks name internal topics with the application id the processors see.
+  if (options.application_id.empty()) options.application_id = topology->application_id();
+  if (options.application_id != topology->application_id()) {
+    return Status::InvalidArgument("task " + id.ToString() + ": application id '" +
+                                   options.application_id + "' differs from the topology's '" +
+                                   topology->application_id() + "'");
   }
   return std::unique_ptr<StreamTask>(
       new StreamTask(id, std::move(topology), *sub, collector, state, std::move(options)));

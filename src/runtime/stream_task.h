@@ -37,6 +37,9 @@
 //    (last processed or skipped + 1), for partitions that made progress. commit_needed()
 //    is set by progress or RequestCommit(); commit_requested() only by RequestCommit();
 //    MarkCommitted() clears both after the caller committed.
+//  * Dropped records: processors report records they drop on purpose
+//    (ProcessingContext::RecordDropped); dropped_records() counts them, dropped_by_reason()
+//    per reason. Deserialization errors skipped by the handler are skipped_records() only.
 //  * Forwarded records keep the input record's timestamp and headers unless a processor
 //    changes them; sinks send headers. current_timestamp_ms() is the timestamp of the
 //    record being processed by the current node (the punctuation time inside a
@@ -91,14 +94,17 @@ enum class TaskState { kCreated, kRestoring, kRunning, kSuspended, kClosed };
 std::string_view TaskStateName(TaskState state);
 
 struct StreamTaskOptions {
-  // Default: "" (set it: processors see it)
+  // What processors see; must equal the topology's (ProcessorTopology::application_id()),
+  // which names the internal topics sinks write. Create() fails otherwise.
+  // Default: "" (the topology's)
   std::string application_id;
   // Default: nullptr (every deserialization error fails the task)
   DeserializationHandler deserialization_handler;
   // Wall-clock ms since the epoch, for current_system_time_ms() and wall-clock schedules.
   // Default: nullptr (the system clock)
   std::function<int64_t()> clock;
-  // Partition count of an output topic, for sinks with a partitioner.
+  // Partition count of an output topic, for sinks with a partitioner. Asked once per topic
+  // and task (the answer is kept); an error fails the record's task.
   // Default: nullptr (such sinks fail with kFailedPrecondition)
   std::function<Result<int32_t>(std::string_view topic)> partition_count;
 };
@@ -153,6 +159,10 @@ class StreamTask {
   [[nodiscard]] int64_t current_timestamp_ms() const;
   [[nodiscard]] uint64_t processed_records() const { return processed_; }
   [[nodiscard]] uint64_t skipped_records() const { return skipped_; }
+  [[nodiscard]] uint64_t dropped_records() const { return dropped_; }
+  [[nodiscard]] const std::map<std::string, uint64_t, std::less<>>& dropped_by_reason() const {
+    return dropped_by_reason_;
+  }
 
  private:
   class Services;
@@ -213,6 +223,8 @@ class StreamTask {
   size_t buffered_ = 0;
   uint64_t processed_ = 0;
   uint64_t skipped_ = 0;
+  uint64_t dropped_ = 0;
+  std::map<std::string, uint64_t, std::less<>> dropped_by_reason_;
   bool commit_needed_ = false;
   bool commit_requested_ = false;
 };

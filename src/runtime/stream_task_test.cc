@@ -72,7 +72,7 @@ class StreamTaskTest : public ::testing::Test {
  protected:
   // Creates the task of sub-topology 0, partition 0, and makes it Running.
   void Start(const Topology& topology, StreamTaskOptions options = {}) {
-    auto p = ProcessorTopology::Build(topology);
+    auto p = ProcessorTopology::Build(topology, "app");
     ASSERT_TRUE(p.ok()) << p.status().ToString();
     options.application_id = "app";
     if (!options.clock) options.clock = [this] { return now_ms_; };
@@ -675,7 +675,7 @@ TEST(StreamTaskStoreErrorTest, AStoreIoErrorFailsTheTaskNamingNodeAndRecord) {
                     }),
                     {"src"})
       .AddStateStore(stores::PersistentKeyValue("counts"), {"count"});
-  auto p = ProcessorTopology::Build(t);
+  auto p = ProcessorTopology::Build(t, "app");
   ASSERT_TRUE(p.ok());
   FakeCollector collector;
   FailingState state;
@@ -727,7 +727,7 @@ TEST_F(StreamTaskTest, ForwardToNamedChild) {
 
 TEST_F(StreamTaskTest, StateTransitionsAreChecked) {
   std::vector<Seen> seen;
-  auto p = ProcessorTopology::Build(MergeTopology(&seen));
+  auto p = ProcessorTopology::Build(MergeTopology(&seen), "app");
   ASSERT_TRUE(p.ok());
   auto topology = std::make_shared<const ProcessorTopology>(std::move(*p));
   auto bad = StreamTask::Create({5, 0}, topology, collector_, state_);
@@ -820,7 +820,7 @@ TEST_F(StreamTaskTest, InitAndCloseErrorsAndProcessorsAreRecreatedOnResume) {
                       return std::make_unique<P>(&inits, &closes, &fail_init);
                     },
                     {"src"});
-  auto p = ProcessorTopology::Build(t);
+  auto p = ProcessorTopology::Build(t, "app");
   ASSERT_TRUE(p.ok());
   auto task = StreamTask::Create({0, 0}, std::make_shared<const ProcessorTopology>(std::move(*p)),
                                  collector_, state_);

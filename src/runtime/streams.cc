@@ -58,32 +58,14 @@ std::string JsonString(std::string_view s) {
 
 }  // namespace
 
-std::string_view StreamsStateName(StreamsState state) {
-  switch (state) {
-    case StreamsState::kCreated:
-      return "CREATED";
-    case StreamsState::kRebalancing:
-      return "REBALANCING";
-    case StreamsState::kRunning:
-      return "RUNNING";
-    case StreamsState::kPendingShutdown:
-      return "PENDING_SHUTDOWN";
-    case StreamsState::kNotRunning:
-      return "NOT_RUNNING";
-    case StreamsState::kError:
-      return "ERROR";
-  }
-  return "?";
-}
-
 std::string StatusToJson(const StreamsStatus& s) {
   std::ostringstream o;
   o << "{\"state\":" << JsonString(StreamsStateName(s.state))
     << ",\"error\":" << JsonString(s.error) << ",\"member_id\":" << JsonString(s.member_id)
     << ",\"generation\":" << s.generation << ",\"rebalances\":" << s.rebalances
     << ",\"processed\":" << s.processed << ",\"restored\":" << s.restored
-    << ",\"skipped\":" << s.skipped << ",\"dead_lettered\":" << s.dead_lettered
-    << ",\"commits\":" << s.commits << ",\"tasks\":[";
+    << ",\"skipped\":" << s.skipped << ",\"dropped\":" << s.dropped
+    << ",\"dead_lettered\":" << s.dead_lettered << ",\"commits\":" << s.commits << ",\"tasks\":[";
   for (size_t i = 0; i < s.tasks.size(); ++i) {
     const StreamsTaskInfo& t = s.tasks[i];
     if (i > 0) o << ',';
@@ -91,7 +73,7 @@ std::string StatusToJson(const StreamsStatus& s) {
       << ",\"restoring\":" << (t.restoring ? "true" : "false") << ",\"processed\":" << t.processed
       << ",\"restored\":" << t.restored << ",\"lag\":" << t.lag
       << ",\"max_stall_ms\":" << t.max_stall_ms << ",\"last_progress_ms\":" << t.last_progress_ms
-      << '}';
+      << ",\"dropped\":" << t.dropped << '}';
   }
   o << "]}";
   return o.str();
@@ -150,6 +132,7 @@ StreamsStatus Streams::status() const {
   s.processed = in.processed;
   s.restored = in.restored;
   s.skipped = in.skipped;
+  s.dropped = in.dropped;
   s.dead_lettered = in.dead_lettered;
   s.commits = in.commits;
   for (const runtime::TaskStatus& t : in.tasks) {
@@ -157,6 +140,7 @@ StreamsStatus Streams::status() const {
                                       .role = std::string(runtime::TaskRoleName(t.role)),
                                       .restoring = t.restoring,
                                       .processed = t.processed,
+                                      .dropped = t.dropped,
                                       .restored = t.restored,
                                       .lag = t.lag,
                                       .max_stall_ms = t.max_stall_ms,
@@ -167,6 +151,32 @@ StreamsStatus Streams::status() const {
 
 std::string Streams::error() const {
   return impl_->status().error;
+}
+
+std::vector<StreamsHostInfo> Streams::HostMap() const {
+  std::vector<StreamsHostInfo> out;
+  for (runtime::InteractiveQueries::HostInfo& h : impl_->queries().Hosts()) {
+    out.push_back(
+        StreamsHostInfo{.endpoint = std::move(h.endpoint),
+                        .active_tasks = std::vector<TaskId>(h.active.begin(), h.active.end()),
+                        .standby_tasks = std::vector<TaskId>(h.standby.begin(), h.standby.end()),
+                        .stores = std::vector<std::string>(h.stores.begin(), h.stores.end()),
+                        .local = h.local});
+  }
+  return out;
+}
+
+StreamsKeyLocation Streams::LocateKey(std::string_view store, std::string_view key_bytes) const {
+  runtime::KeyLocation loc = impl_->queries().Locate(store, key_bytes).ValueOrThrow();
+  return StreamsKeyLocation{.task = loc.task,
+                            .active_endpoint = std::move(loc.active),
+                            .standby_endpoints = std::move(loc.standby),
+                            .local = loc.local};
+}
+
+std::optional<std::string> Streams::QueryKeyValue(std::string_view store,
+                                                  std::string_view key_bytes) const {
+  return impl_->queries().GetLocal(store, key_bytes).ValueOrThrow();
 }
 
 void BlockShutdownSignals() {

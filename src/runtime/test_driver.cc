@@ -298,7 +298,8 @@ TopologyTestDriver::TopologyTestDriver(const Topology& topology,
   }
 
   try {
-    Result<runtime::ProcessorTopology> built = runtime::ProcessorTopology::Build(topology);
+    Result<runtime::ProcessorTopology> built =
+        runtime::ProcessorTopology::Build(topology, impl.application_id);
     if (!built.ok()) Throw(built.status());
     impl.topology = std::make_shared<const runtime::ProcessorTopology>(std::move(built).value());
 
@@ -344,6 +345,12 @@ void TopologyTestDriver::PipeRaw(const std::string& topic, std::optional<std::st
   Impl& impl = *impl_;
   const runtime::SubtopologySpec* sub = impl.topology->ForSourceTopic(topic);
   if (sub == nullptr) {
+    for (const runtime::InternalTopicInfo& t : impl.topology->internal_topics()) {
+      if (t.name == topic && t.reader >= 0) {
+        Throw(Status::NotFound("TopologyTestDriver: '" + topic +
+                               "' is an internal topic; pipe to '" + t.full_name + "'"));
+      }
+    }
     std::string sources;
     for (const runtime::SubtopologySpec& s : impl.topology->subtopologies()) {
       for (const std::string& t : s.source_topics) sources += (sources.empty() ? "" : ", ") + t;
@@ -405,6 +412,23 @@ state::SessionBytesStore& TopologyTestDriver::GetSessionBytesStore(std::string_v
 
 uint64_t TopologyTestDriver::skipped_records() const {
   return impl_->skipped;
+}
+
+uint64_t TopologyTestDriver::DroppedRecords() const {
+  uint64_t total = 0;
+  for (const std::unique_ptr<Impl::Slot>& slot : impl_->slots) {
+    if (slot->task) total += slot->task->dropped_records();
+  }
+  return total;
+}
+
+std::map<std::string, uint64_t> TopologyTestDriver::DroppedRecordsByReason() const {
+  std::map<std::string, uint64_t> out;
+  for (const std::unique_ptr<Impl::Slot>& slot : impl_->slots) {
+    if (!slot->task) continue;
+    for (const auto& [reason, count] : slot->task->dropped_by_reason()) out[reason] += count;
+  }
+  return out;
 }
 
 std::vector<std::string> TopologyTestDriver::ProducedTopicNames() const {

@@ -2,6 +2,7 @@
 // and session stores, a repartition topic, headers, null keys, error handling.
 #include "brook/test_driver.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -437,6 +438,150 @@ TEST(TopologyTestDriverTest, StateDirectoryIsRemoved) {
   EXPECT_TRUE(std::filesystem::exists(dir));  // configured: only the application's part goes
   EXPECT_FALSE(std::filesystem::exists(dir / "wc"));
   std::filesystem::remove_all(dir);
+}
+
+// ---- internal topics, extractor sinks, dropped records ----
+
+// Counts words by first letter: re-keyed, written to an internal (repartition) topic, read
+// by a second sub-topology that counts per key in a store.
+Topology CountByFirstLetter() {
+  Topology t;
+  t.AddInternalTopic("count-by-letter-repartition")
+      .AddSource<S, S>("words", {"words"})
+      .AddProcessor("rekey",
+                    Lambda<S, S, S, S>([](ProcessorContext<S, S>& c, const Record<S, S>& r) {
+                      c.Forward(r.WithKey(r.value.substr(0, 1)));
+                    }),
+                    {"words"})
+      .AddSink<S, S>("to-repartition", "count-by-letter-repartition", {"rekey"})
+      .AddSource<S, S>("repartitioned", {"count-by-letter-repartition"})
+      .AddProcessor("count", [] { return std::make_unique<CountByKey>(); }, {"repartitioned"})
+      .AddStateStore(stores::PersistentKeyValue("counts"), {"count"})
+      .AddSink<S, int64_t>("out", "letter-counts", {"count"});
+  return t;
+}
+
+TEST(TopologyTestDriverTest, InternalTopicBetweenTwoSubtopologies) {
+  TopologyTestDriver driver(CountByFirstLetter(), {{"application.id", "letters"}}, 0);
+  auto in = driver.CreateInputTopic<S, S>("words");
+  auto out = driver.CreateOutputTopic<S, int64_t>("letter-counts");
+  for (const char* w : {"apple", "avocado", "banana", "apple", "cherry", "blueberry"}) {
+    in.PipeInput("", w, 1);
+  }
+  EXPECT_EQ(out.ReadKeyValuesToList(),
+            (std::vector<KV>{{"a", 1}, {"a", 2}, {"b", 1}, {"a", 3}, {"c", 1}, {"b", 2}}));
+  auto counts = driver.GetKeyValueStore<S, int64_t>("counts");
+  EXPECT_EQ(counts.Get("a"), std::optional<int64_t>(3));
+  EXPECT_EQ(counts.Get("b"), std::optional<int64_t>(2));
+  EXPECT_EQ(counts.Get("c"), std::optional<int64_t>(1));
+
+  // The repartition topic is "<application.id>-<name>", readable like any other.
+  const std::vector<std::string> topics = driver.ProducedTopicNames();
+  EXPECT_EQ(topics,
+            (std::vector<std::string>{"letter-counts", "letters-count-by-letter-repartition",
+                                      "letters-counts-changelog"}));
+  auto repartition = driver.CreateOutputTopic<S, S>("letters-count-by-letter-repartition");
+  EXPECT_EQ(repartition.ReadKeyValuesToList(), (std::vector<KeyValue<S, S>>{{"a", "apple"},
+                                                                            {"a", "avocado"},
+                                                                            {"b", "banana"},
+                                                                            {"a", "apple"},
+                                                                            {"c", "cherry"},
+                                                                            {"b", "blueberry"}}));
+  EXPECT_EQ(driver.UnreadCount("count-by-letter-repartition"), 0U);
+
+  // Piping goes by the full name too; the declared name is not a topic of its own.
+  driver.CreateInputTopic<S, S>("letters-count-by-letter-repartition").PipeInput("z", "zebra", 2);
+  EXPECT_EQ(out.ReadKeyValue(), (KV{"z", 1}));
+  const Error e = Thrown([&] { driver.PipeRaw("count-by-letter-repartition", "z", "zoo", 3); });
+  EXPECT_EQ(e.code(), StatusCode::kNotFound);
+  EXPECT_EQ(std::string(e.what()),
+            "TopologyTestDriver: 'count-by-letter-repartition' is an internal topic; pipe to "
+            "'letters-count-by-letter-repartition'");
+}
+
+TEST(TopologyTestDriverTest, ExtractorSinkRoutesEachRecordToItsTopic) {
+  std::vector<std::string> seen;
+  Topology t;
+  t.AddSource<S, int64_t>("events", {"events"})
+      .AddSink<S, int64_t>(
+          "route",
+          [&seen](const S& key, const int64_t& value, const RecordContext& c) {
+            seen.push_back(fmt::format("{}/{}/{}@{} ts={} headers={}", key, value, c.topic,
+                                       c.offset, c.timestamp_ms, c.headers->size()));
+            return key == "bad" ? std::string() : "events-" + key;
+          },
+          {"events"});
+  TopologyTestDriver driver(t, {}, 0);
+  auto in = driver.CreateInputTopic<S, int64_t>("events");
+  in.PipeInput("a", 1, 10);
+  in.PipeInput("b", 2, 11);
+  in.PipeInput(Record<S, int64_t>{"a", 3, 12, {{"h", "v"}}});
+  EXPECT_EQ(driver.ProducedTopicNames(), (std::vector<std::string>{"events-a", "events-b"}));
+  auto a = driver.CreateOutputTopic<S, int64_t>("events-a");
+  auto b = driver.CreateOutputTopic<S, int64_t>("events-b");
+  const std::vector<Record<S, int64_t>> to_a = a.ReadRecordsToList();
+  ASSERT_EQ(to_a.size(), 2U);
+  EXPECT_EQ(to_a[0], (Record<S, int64_t>{"a", 1, 10, {}}));
+  EXPECT_EQ(to_a[1], (Record<S, int64_t>{"a", 3, 12, {{"h", "v"}}}));
+  EXPECT_EQ(b.ReadKeyValuesToList(), (std::vector<KV>{{"b", 2}}));
+  EXPECT_EQ(seen, (std::vector<std::string>{"a/1/events@0 ts=10 headers=0",
+                                            "b/2/events@1 ts=11 headers=0",
+                                            "a/3/events@2 ts=12 headers=1"}));
+
+  // An empty topic name fails the task, naming the sink.
+  const Error empty = Thrown([&] { in.PipeInput("bad", 4, 13); });
+  EXPECT_EQ(empty.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(empty.what()),
+            "task 0_0: sink 'route' failed on record at topic 'events' partition 0 offset 3: the "
+            "topic name extractor returned an unusable name: empty topic name");
+}
+
+TEST(TopologyTestDriverTest, ExtractorSinkRejectsAnIllegalTopicName) {
+  Topology t;
+  t.AddSource<S, S>("src", {"in"})
+      .AddSink<S, S>("route", [](const S& key, const S&, const RecordContext&) { return key; },
+                     {"src"});
+  TopologyTestDriver driver(t, {}, 0);
+  auto in = driver.CreateInputTopic<S, S>("in");
+  const Error e = Thrown([&] { in.PipeInput("no spaces", "v", 1); });
+  EXPECT_EQ(std::string(e.what()),
+            "task 0_0: sink 'route' failed on record at topic 'in' partition 0 offset 0: the "
+            "topic name extractor returned an unusable name: invalid topic name 'no spaces' (use "
+            "up to 249 of [a-zA-Z0-9._-], not '.' or '..')");
+  in.PipeInput("fine", "v", 2);
+  EXPECT_EQ(driver.UnreadCount("fine"), 1U);
+}
+
+TEST(TopologyTestDriverTest, DroppedRecordsAreCountedPerReason) {
+  // Drops empty values and records older than 100 ms of stream time.
+  Topology t;
+  t.AddSource<S, S>("src", {"in"})
+      .AddProcessor("filter",
+                    Lambda<S, S, S, S>([](ProcessorContext<S, S>& c, const Record<S, S>& r) {
+                      if (r.value.empty()) {
+                        c.RecordDropped("empty-value");
+                      } else if (r.timestamp_ms < c.current_stream_time_ms() - 100) {
+                        c.RecordDropped("late");
+                      } else {
+                        c.Forward(r);
+                      }
+                    }),
+                    {"src"})
+      .AddSink<S, S>("out", "out", {"filter"});
+  TopologyTestDriver driver(t, {}, 0);
+  EXPECT_EQ(driver.DroppedRecords(), 0U);
+  EXPECT_TRUE(driver.DroppedRecordsByReason().empty());
+  auto in = driver.CreateInputTopic<S, S>("in");
+  in.PipeInput("k", "v", 1000);
+  in.PipeInput("k", "", 1001);
+  in.PipeInput("k", "old", 800);
+  in.PipeInput("k", "", 1002);
+  in.PipeInput("k", "ok", 950);
+  EXPECT_EQ(driver.UnreadCount("out"), 2U);
+  EXPECT_EQ(driver.DroppedRecords(), 3U);
+  EXPECT_EQ(driver.DroppedRecordsByReason(),
+            (std::map<std::string, uint64_t>{{"empty-value", 2}, {"late", 1}}));
+  EXPECT_EQ(driver.skipped_records(), 0U);
 }
 
 }  // namespace

@@ -30,16 +30,15 @@ bool LegalNameChars(std::string_view name) {
   });
 }
 
-constexpr size_t kMaxTopicLength = 249;  // Kafka's limit
 // Leaves room for "<application.id>-" and "-changelog" within Kafka's topic name limit.
 constexpr size_t kMaxStoreNameLength = 180;
+// Leaves room for "<application.id>-" within Kafka's topic name limit.
+constexpr size_t kMaxInternalTopicNameLength = 180;
 
 void CheckTopicName(std::string_view topic, const std::string& node) {
   if (topic.empty()) Invalid("node '{}' names an empty topic", node);
-  if (topic.size() > kMaxTopicLength || topic == "." || topic == ".." || !LegalNameChars(topic)) {
-    Invalid("node '{}': invalid topic name '{}' (use up to {} of [a-zA-Z0-9._-], not '.' or '..')",
-            node, topic, kMaxTopicLength);
-  }
+  const Status s = internal::CheckTopicName(topic);
+  if (!s.ok()) Invalid("node '{}': {}", node, s.message());
 }
 
 std::string RecordTypeName(const internal::TypeTag& key, const internal::TypeTag& value) {
@@ -53,6 +52,48 @@ const internal::NodeSpec* internal::TopologySpec::Find(std::string_view name) co
     if (n.name == name) return &n;
   }
   return nullptr;
+}
+
+const internal::InternalTopicDecl* internal::TopologySpec::FindInternalTopic(
+    std::string_view name) const {
+  for (const InternalTopicDecl& t : internal_topics) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+void Topology::ThrowNullExtractor(const std::string& sink) {
+  Invalid("sink '{}' needs a topic name extractor (got an empty std::function)", sink);
+}
+
+Topology& Topology::AddInternalTopic(std::string name, InternalTopicSpec spec) {
+  if (name.empty()) Invalid("an internal topic needs a non-empty name");
+  if (name.size() > kMaxInternalTopicNameLength || name == "." || name == ".." ||
+      !LegalNameChars(name)) {
+    Invalid("invalid internal topic name '{}' (use up to {} of [a-zA-Z0-9._-], not '.' or '..')",
+            name, kMaxInternalTopicNameLength);
+  }
+  if (spec_.FindInternalTopic(name) != nullptr) {
+    Invalid("internal topic '{}' is already declared", name);
+  }
+  if (spec.partitions == 0 || spec.partitions < -1) {
+    Invalid("internal topic '{}': partitions must be -1 (derived) or at least 1, got {}", name,
+            spec.partitions);
+  }
+  for (const auto& [key, value] : spec.configs) {
+    if (key.empty()) Invalid("internal topic '{}': a topic config with an empty key", name);
+  }
+  for (const NodeSpec& n : spec_.nodes) {
+    const bool reads = std::find(n.topics.begin(), n.topics.end(), name) != n.topics.end();
+    if (reads || (n.kind == NodeKind::kSink && n.extractor.empty() && n.topic == name)) {
+      Invalid(
+          "internal topic '{}': {} '{}' already uses '{}' as an external topic; declare "
+          "internal topics before the sources and sinks that use them",
+          name, NodeKindName(n.kind), n.name, name);
+    }
+  }
+  spec_.internal_topics.push_back({std::move(name), std::move(spec)});
+  return *this;
 }
 
 void Topology::ThrowNullProcessor(const std::string& name) {
@@ -82,7 +123,9 @@ void Topology::AddNode(internal::NodeSpec spec) {
       }
     }
   } else {
-    if (spec.kind == NodeKind::kSink) CheckTopicName(spec.topic, spec.name);
+    if (spec.kind == NodeKind::kSink && spec.extractor.empty()) {
+      CheckTopicName(spec.topic, spec.name);
+    }
     if (spec.parents.empty()) Invalid("{} '{}' needs at least one parent", kind, spec.name);
     std::set<std::string> seen;
     for (const std::string& p : spec.parents) {
@@ -198,7 +241,10 @@ Topology& Topology::ConnectProcessorAndStateStores(const std::string& processor,
 }
 
 std::string Topology::Describe() const {
-  Result<runtime::ProcessorTopology> p = runtime::ProcessorTopology::Build(*this);
+  // The application id only names internal topics, which the description shows as declared;
+  // the placeholder cannot collide with a (legal) external topic name.
+  Result<runtime::ProcessorTopology> p =
+      runtime::ProcessorTopology::Build(*this, "<application.id>");
   if (!p.ok()) return "Topologies:\n";
   return p->Describe();
 }

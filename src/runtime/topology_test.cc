@@ -13,6 +13,7 @@
 namespace brook {
 namespace {
 
+using runtime::InternalTopicInfo;
 using runtime::ProcessorTopology;
 using testing::Lambda;
 using testing::PassThrough;
@@ -31,7 +32,7 @@ void ExpectInvalid(const Error& e, const std::string& message) {
 }
 
 ProcessorTopology Build(const Topology& t) {
-  auto p = ProcessorTopology::Build(t);
+  auto p = ProcessorTopology::Build(t, "app");
   EXPECT_TRUE(p.ok()) << p.status().ToString();
   return std::move(p).value();
 }
@@ -229,7 +230,7 @@ TEST(ProcessorTopologyTest, AMergeOfTwoSourcesIsOneSubtopology) {
 }
 
 TEST(ProcessorTopologyTest, NoSourcesIsAnError) {
-  const auto p = ProcessorTopology::Build(Topology());
+  const auto p = ProcessorTopology::Build(Topology(), "app");
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().message(), "topology has no source nodes");
 }
@@ -262,6 +263,197 @@ TEST(TopologyDescribeTest, KafkaStreamsFormat) {
             "      <-- rekey\n"
             "    Processor: log (stores: [])\n"
             "      --> none\n"
+            "      <-- rekey\n"
+            "\n");
+}
+
+// ---- internal topics and extractor sinks ----
+
+TEST(TopologyBuildTest, InternalTopicChecks) {
+  Topology t;
+  t.AddSource<S, S>("src", {"in", "read-early"}).AddSink<S, S>("early", "written-early", {"src"});
+  ExpectInvalid(Thrown([&] { t.AddInternalTopic(""); }),
+                "an internal topic needs a non-empty name");
+  ExpectInvalid(Thrown([&] { t.AddInternalTopic("a b"); }),
+                "invalid internal topic name 'a b' (use up to 180 of [a-zA-Z0-9._-], not '.' or "
+                "'..')");
+  ExpectInvalid(Thrown([&] { t.AddInternalTopic(".."); }),
+                "invalid internal topic name '..' (use up to 180 of [a-zA-Z0-9._-], not '.' or "
+                "'..')");
+  ExpectInvalid(Thrown([&] { t.AddInternalTopic(std::string(181, 'x')); }),
+                "invalid internal topic name '" + std::string(181, 'x') +
+                    "' (use up to 180 of [a-zA-Z0-9._-], not '.' or '..')");
+  ExpectInvalid(Thrown([&] { t.AddInternalTopic("x", {.partitions = 0}); }),
+                "internal topic 'x': partitions must be -1 (derived) or at least 1, got 0");
+  ExpectInvalid(Thrown([&] { t.AddInternalTopic("x", {.partitions = -2}); }),
+                "internal topic 'x': partitions must be -1 (derived) or at least 1, got -2");
+  ExpectInvalid(Thrown([&] {
+                  t.AddInternalTopic("x", {.configs = {{"", "v"}}});
+                }),
+                "internal topic 'x': a topic config with an empty key");
+  // A name some earlier node already used as an external topic.
+  ExpectInvalid(Thrown([&] { t.AddInternalTopic("read-early"); }),
+                "internal topic 'read-early': source 'src' already uses 'read-early' as an "
+                "external topic; declare internal topics before the sources and sinks that use "
+                "them");
+  ExpectInvalid(Thrown([&] { t.AddInternalTopic("written-early"); }),
+                "internal topic 'written-early': sink 'early' already uses 'written-early' as an "
+                "external topic; declare internal topics before the sources and sinks that use "
+                "them");
+  EXPECT_TRUE(t.spec().internal_topics.empty());  // nothing of the failed calls was kept
+  t.AddInternalTopic("x", {.partitions = 3, .configs = {{"retention.ms", "1000"}}});
+  ExpectInvalid(Thrown([&] { t.AddInternalTopic("x"); }), "internal topic 'x' is already declared");
+  ASSERT_EQ(t.spec().internal_topics.size(), 1U);
+  EXPECT_EQ(t.spec().internal_topics[0].spec.partitions, 3);
+  // Two sources cannot read one internal topic either.
+  t.AddSource<S, S>("x-src", {"x"});
+  ExpectInvalid(Thrown([&] { t.AddSource<S, S>("x-src-2", {"x"}); }),
+                "topic 'x' is already read by source 'x-src'; source 'x-src-2' cannot read it too");
+}
+
+TEST(TopologyBuildTest, ExtractorSinkChecks) {
+  Topology t;
+  t.AddSource<S, S>("src", {"in"});
+  ExpectInvalid(Thrown([&] { t.AddSink<S, S>("route", TopicNameExtractor<S, S>(), {"src"}); }),
+                "sink 'route' needs a topic name extractor (got an empty std::function)");
+  ExpectInvalid(Thrown([&] {
+                  t.AddSink<S, int64_t>(
+                      "route",
+                      [](const S&, const int64_t&, const RecordContext&) { return S("t"); },
+                      {"src"});
+                }),
+                "sink 'route' takes Record<std::string, int64_t> but its parent source 'src' "
+                "forwards Record<std::string, std::string>");
+  t.AddSink<S, S>("route", [](const S& k, const S&, const RecordContext&) { return k; }, {"src"});
+  const internal::NodeSpec* sink = t.spec().Find("route");
+  ASSERT_NE(sink, nullptr);
+  EXPECT_TRUE(sink->topic.empty());
+  EXPECT_EQ(sink->extractor, "TopicNameExtractor<std::string, std::string>");
+  // An extractor sink writes no fixed topic: it is no sub-topology boundary and no sink topic.
+  const ProcessorTopology p = Build(t);
+  ASSERT_EQ(p.subtopologies().size(), 1U);
+  EXPECT_TRUE(p.subtopologies()[0].sink_topics.empty());
+}
+
+// words -> rekey -> internal "by-word" -> count, plus an internal topic nobody uses.
+Topology RekeyThroughInternalTopic() {
+  Topology t;
+  t.AddInternalTopic("by-word")
+      .AddInternalTopic("unused", {.partitions = 2})
+      .AddSource<S, S>("words", {"words-in"})
+      .AddProcessor("rekey", PassThrough<S, S>(), {"words"})
+      .AddSink<S, S>("to-by-word", "by-word", {"rekey"})
+      .AddSource<S, S>("by-word-src", {"by-word"})
+      .AddProcessor("count", Terminal(), {"by-word-src"})
+      .AddStateStore(stores::PersistentKeyValue("counts"), {"count"})
+      .AddSink<S, S>("route", [](const S& k, const S&, const RecordContext&) { return "t-" + k; },
+                     {"rekey"});
+  return t;
+}
+
+TEST(ProcessorTopologyTest, InternalTopicsAreResolvedWithTheApplicationId) {
+  const auto built = ProcessorTopology::Build(RekeyThroughInternalTopic(), "wc");
+  ASSERT_TRUE(built.ok()) << built.status().ToString();
+  const ProcessorTopology& p = *built;
+  EXPECT_EQ(p.application_id(), "wc");
+  ASSERT_EQ(p.subtopologies().size(), 2U);
+  // by-word-src < words
+  const auto& reader = p.subtopologies()[0];
+  const auto& writer = p.subtopologies()[1];
+  EXPECT_EQ(reader.source_topics, std::vector<std::string>{"wc-by-word"});
+  EXPECT_EQ(reader.SourceFor("wc-by-word")->name, "by-word-src");
+  EXPECT_EQ(reader.SourceFor("by-word"), nullptr);
+  EXPECT_EQ(writer.source_topics, std::vector<std::string>{"words-in"});
+  EXPECT_EQ(writer.sink_topics, std::vector<std::string>{"wc-by-word"});
+  EXPECT_EQ(p.RepartitionTopics(), std::vector<std::string>{"wc-by-word"});
+  EXPECT_EQ(p.ForSourceTopic("wc-by-word"), &reader);
+  EXPECT_EQ(p.ResolveTopic("by-word"), "wc-by-word");
+  EXPECT_EQ(p.ResolveTopic("words-in"), "words-in");
+
+  ASSERT_EQ(p.internal_topics().size(), 2U);
+  const InternalTopicInfo& by_word = p.internal_topics()[0];
+  EXPECT_EQ(by_word.name, "by-word");
+  EXPECT_EQ(by_word.full_name, "wc-by-word");
+  EXPECT_EQ(by_word.writers, std::vector<int32_t>{1});
+  EXPECT_EQ(by_word.reader, 0);
+  EXPECT_EQ(by_word.spec.partitions, -1);
+  const InternalTopicInfo& unused = p.internal_topics()[1];
+  EXPECT_EQ(unused.full_name, "wc-unused");
+  EXPECT_TRUE(unused.writers.empty());
+  EXPECT_EQ(unused.reader, -1);
+  EXPECT_EQ(unused.spec.partitions, 2);
+  EXPECT_EQ(p.FindInternalTopic("wc-by-word"), &by_word);
+  EXPECT_EQ(p.FindInternalTopic("by-word"), nullptr);
+
+  // The group leader sees the full names (it describes them for partition counts).
+  const group::GroupTopology g = p.ToGroupTopology();
+  ASSERT_TRUE(g.Validate().ok());
+  EXPECT_EQ(g.subtopologies[0].source_topics, std::vector<std::string>{"wc-by-word"});
+  EXPECT_TRUE(g.subtopologies[0].stateful);
+  const auto topics = g.SourceTopics();
+  EXPECT_NE(std::find(topics.begin(), topics.end(), "wc-by-word"), topics.end());
+}
+
+TEST(ProcessorTopologyTest, InternalTopicNameCollisions) {
+  {
+    Topology t;  // an external topic named like the internal one's full name
+    t.AddInternalTopic("x").AddSource<S, S>("src", {"app-x"}).AddSink<S, S>("s", "x", {"src"});
+    const auto p = ProcessorTopology::Build(t, "app");
+    ASSERT_FALSE(p.ok());
+    EXPECT_EQ(p.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(p.status().message(),
+              "topic 'app-x' is the internal topic 'x' of application 'app' and an external "
+              "topic of source 'src'");
+    EXPECT_TRUE(ProcessorTopology::Build(t, "other").ok());
+  }
+  {
+    Topology t;
+    t.AddInternalTopic("x").AddSource<S, S>("src", {"in"}).AddSink<S, S>("s", "app-x", {"src"});
+    const auto p = ProcessorTopology::Build(t, "app");
+    ASSERT_FALSE(p.ok());
+    EXPECT_EQ(p.status().message(),
+              "topic 'app-x' is the internal topic 'x' of application 'app' and an external "
+              "topic of sink 's'");
+  }
+  {
+    Topology t;  // the changelog of a store
+    t.AddInternalTopic("counts-changelog")
+        .AddSource<S, S>("src", {"in"})
+        .AddProcessor("p", Terminal(), {"src"})
+        .AddStateStore(stores::PersistentKeyValue("counts"), {"p"});
+    const auto p = ProcessorTopology::Build(t, "app");
+    ASSERT_FALSE(p.ok());
+    EXPECT_EQ(p.status().message(),
+              "internal topic 'counts-changelog' of application 'app' has the name of the "
+              "changelog of store 'counts': 'app-counts-changelog'");
+  }
+  {
+    const auto p = ProcessorTopology::Build(RekeyThroughInternalTopic(), "");
+    ASSERT_FALSE(p.ok());
+    EXPECT_EQ(p.status().message(),
+              "the topology declares internal topics; their names need an application.id");
+  }
+}
+
+TEST(TopologyDescribeTest, InternalTopicsUnprefixedAndExtractorSinks) {
+  EXPECT_EQ(RekeyThroughInternalTopic().Describe(),
+            "Topologies:\n"
+            "   Sub-topology: 0\n"
+            "    Source: by-word-src (topics: [by-word])\n"
+            "      --> count\n"
+            "    Processor: count (stores: [counts])\n"
+            "      --> none\n"
+            "      <-- by-word-src\n"
+            "\n"
+            "  Sub-topology: 1\n"
+            "    Source: words (topics: [words-in])\n"
+            "      --> rekey\n"
+            "    Processor: rekey (stores: [])\n"
+            "      --> to-by-word, route\n"
+            "      <-- words\n"
+            "    Sink: to-by-word (topic: by-word)\n"
+            "      <-- rekey\n"
+            "    Sink: route (extractor: TopicNameExtractor<std::string, std::string>)\n"
             "      <-- rekey\n"
             "\n");
 }

@@ -8,6 +8,7 @@
 // not enter it again in either mode.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 
@@ -19,6 +20,16 @@ class WorkGate {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return !writer_ && writers_waiting_ == 0; });
     ++readers_;
+  }
+  // EnterShared, giving up after `timeout` (false: not entered, nothing to exit). For
+  // callers that must not wait out a long rebalance callback (interactive queries).
+  bool TryEnterSharedFor(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, timeout, [&] { return !writer_ && writers_waiting_ == 0; })) {
+      return false;
+    }
+    ++readers_;
+    return true;
   }
   void ExitShared() {
     std::lock_guard lock(mu_);

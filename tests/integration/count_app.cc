@@ -2,7 +2,16 @@
 // process (so that they can kill -9 it). It counts records per key of an input topic in a
 // persistent key-value store "counts" and writes every new count to an output topic.
 //
-//   count_app input=<topic> output=<topic> status=<file> [<brook key>=<value> ...]
+//   count_app input=<topic> output=<topic> status=<file> [mode=rekey] [<brook key>=<value> ...]
+//
+// mode=rekey: the input key "<prefix>-<n>" becomes RekeyedKey() = "g<n % 101>" and the
+// records go through the internal topic "count-repartition" ("<application.id>-count-
+// repartition", created by brook with the input's partition count) to a second
+// sub-topology that counts them. Records with a null key are dropped and reported
+// (ProcessingContext::RecordDropped, reason "null-key").
+//
+// The store is queryable (interactive queries) when the instance runs an HTTP server:
+// http.listen=127.0.0.1:<port> application.server=127.0.0.1:<port>.
 //
 // Input: string keys, int64 values (8 bytes big-endian; anything else is a poison record
 // for the deserialization handler). Output: key -> count (int64). Every 100 ms and at exit
@@ -18,10 +27,12 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "brook/processor.h"
+#include "brook/state/query_codec.h"
 #include "brook/stores.h"
 #include "brook/streams.h"
 #include "brook/topology.h"
@@ -36,6 +47,35 @@ class CountProcessor
     const int64_t count = store.Get(record.key).value_or(0) + 1;
     store.Put(record.key, count);
     context().Forward(record.WithValue(count));
+  }
+};
+
+// The "counts" store, queryable over HTTP (with http.listen / application.server set).
+brook::StoreSpec CountsStore() {
+  return brook::stores::PersistentKeyValue("counts").WithQueryCodec(
+      brook::state::MakeQueryCodec<std::string, int64_t>());
+}
+
+// "key-17" -> "g17"; "key-250" -> "g48"; a key without a number after its last '-' stays.
+std::string RekeyedKey(const std::string& key) {
+  const size_t dash = key.rfind('-');
+  try {
+    return "g" + std::to_string(std::stoll(key.substr(dash + 1)) % 101);
+  } catch (const std::exception&) {
+    return key;
+  }
+}
+
+class RekeyProcessor
+    : public brook::ContextualProcessor<std::optional<std::string>, int64_t, std::string, int64_t> {
+ public:
+  void Process(const brook::Record<std::optional<std::string>, int64_t>& record) override {
+    if (!record.key) {
+      context().RecordDropped("null-key");
+      return;
+    }
+    context().Forward(brook::Record<std::string, int64_t>{RekeyedKey(*record.key), record.value,
+                                                          record.timestamp_ms, record.headers});
   }
 };
 
@@ -57,6 +97,7 @@ int main(int argc, char** argv) {
   std::string input;
   std::string output;
   std::string status_file;
+  std::string mode = "count";
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const size_t eq = arg.find('=');
@@ -72,20 +113,34 @@ int main(int argc, char** argv) {
       output = value;
     } else if (key == "status") {
       status_file = value;
+    } else if (key == "mode") {
+      mode = value;
     } else {
       props[key] = value;
     }
   }
-  if (input.empty() || output.empty()) {
-    std::cerr << "count_app: input=<topic> and output=<topic> are required\n";
+  if (input.empty() || output.empty() || (mode != "count" && mode != "rekey")) {
+    std::cerr << "count_app: input=<topic> and output=<topic> are required; mode=count|rekey\n";
     return 2;
   }
   try {
     brook::Topology topology;
-    topology.AddSource<std::string, int64_t>("source", {input})
-        .AddProcessor("count", [] { return std::make_unique<CountProcessor>(); }, {"source"})
-        .AddStateStore(brook::stores::PersistentKeyValue("counts"), {"count"})
-        .AddSink<std::string, int64_t>("sink", output, {"count"});
+    if (mode == "rekey") {
+      topology.AddInternalTopic("count-repartition")
+          .AddSource<std::optional<std::string>, int64_t>("source", {input})
+          .AddProcessor("rekey", [] { return std::make_unique<RekeyProcessor>(); }, {"source"})
+          .AddSink<std::string, int64_t>("to-repartition", "count-repartition", {"rekey"})
+          .AddSource<std::string, int64_t>("repartitioned", {"count-repartition"})
+          .AddProcessor("count", [] { return std::make_unique<CountProcessor>(); },
+                        {"repartitioned"})
+          .AddStateStore(CountsStore(), {"count"})
+          .AddSink<std::string, int64_t>("sink", output, {"count"});
+    } else {
+      topology.AddSource<std::string, int64_t>("source", {input})
+          .AddProcessor("count", [] { return std::make_unique<CountProcessor>(); }, {"source"})
+          .AddStateStore(CountsStore(), {"count"})
+          .AddSink<std::string, int64_t>("sink", output, {"count"});
+    }
     brook::Streams app(topology, props);
     app.Start();
     std::atomic<bool> stop{false};

@@ -440,5 +440,83 @@ TEST_F(PoisonTest, DeadLetterKeepsTheRecordWithErrorHeaders) {
   EXPECT_EQ(app.Terminate(), 0);
 }
 
+// count_app mode=rekey: "key-<n>" -> "g<n % 101>" through the internal topic
+// "<app>-count-repartition", counted in a second sub-topology (see count_app.cc).
+std::string RekeyedKey(const std::string& key) {
+  return "g" + std::to_string(std::stoll(key.substr(key.rfind('-') + 1)) % 101);
+}
+
+TEST_F(RuntimeTest, RepartitionThroughAnInternalTopicCountsExactly) {
+  Produce(30000, 1000);
+  // Records with a null key are dropped by the re-keying processor, and counted.
+  constexpr int kNullKeys = 7;
+  for (int i = 0; i < kNullKeys; ++i) {
+    ASSERT_TRUE(producer_->Send(input_, "", Int64Bytes(seq_++), client::kAnyPartition, true).ok());
+  }
+  ASSERT_TRUE(producer_->Flush().ok());
+  std::map<std::string, int64_t> truth;
+  for (const auto& [k, c] : truth_) truth[RekeyedKey(k)] += c;
+
+  AppProcess app;
+  Start(app, "rekey-0", {"mode=rekey", "num.stream.threads=2"});
+  std::map<std::string, int64_t> latest;
+  const bool done = WaitUntil(
+      [&] {
+        latest = LatestCounts(output_, false);
+        return latest == truth;
+      },
+      seconds(180));
+  ASSERT_TRUE(done) << "counts differ from the truth: " << latest.size() << " of " << truth.size()
+                    << " keys";
+
+  // The repartition topic was created with the input's 8 partitions, and the changelog of
+  // the counting sub-topology (which reads only the repartition topic) too.
+  const std::string repartition = app_id_ + "-count-repartition";
+  const Result<client::TopicInfo> info = admin_->DescribeTopic(repartition);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->partitions, kPartitions);
+  const auto configs = admin_->DescribeTopicConfigs(repartition);
+  ASSERT_TRUE(configs.ok()) << configs.status().ToString();
+  EXPECT_EQ(configs->at("cleanup.policy"), "delete");
+  EXPECT_EQ(configs->at("segment.bytes"), "52428800");
+  EXPECT_EQ(admin_->DescribeTopic(app_id_ + "-counts-changelog").value().partitions, kPartitions);
+  // Every non-null-key record went through the repartition topic once, re-keyed.
+  const std::vector<ConsumedMessage> through = ReadTopic(repartition, false);
+  EXPECT_EQ(static_cast<int64_t>(through.size()), seq_ - kNullKeys);
+  for (const ConsumedMessage& m : through) ASSERT_TRUE(m.key && m.key->starts_with("g"));
+  ASSERT_TRUE(WaitUntil([&] { return Field("rekey-0", "dropped") == kNullKeys; }, seconds(10)))
+      << ReadStatus(StatusFile("rekey-0"));
+  EXPECT_EQ(app.Terminate(), 0);
+
+  // A restart finds the internal topic in place and goes on counting.
+  Produce(1000, 1000);
+  truth.clear();
+  for (const auto& [k, c] : truth_) truth[RekeyedKey(k)] += c;
+  Start(app, "rekey-0", {"mode=rekey"});
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        latest = LatestCounts(output_, false);
+        return latest == truth;
+      },
+      seconds(120)));
+  EXPECT_EQ(app.Terminate(), 0);
+}
+
+TEST_F(RuntimeTest, AnInternalTopicWithTheWrongPartitionCountStopsTheStart) {
+  const std::string repartition = app_id_ + "-count-repartition";
+  ASSERT_TRUE(admin_->CreateTopic({.name = repartition, .partitions = 3}).ok());
+  Produce(10, 10);
+  AppProcess app;
+  Start(app, "rekey-0", {"mode=rekey"});
+  EXPECT_EQ(app.Wait(seconds(60)), 1);
+  std::ifstream in(dir_ / "rekey-0.log");
+  std::stringstream log;
+  log << in.rdbuf();
+  EXPECT_NE(
+      log.str().find("internal topic '" + repartition + "' has 3 partitions, but 8 are required"),
+      std::string::npos)
+      << log.str();
+}
+
 }  // namespace
 }  // namespace brook::testing

@@ -81,6 +81,8 @@ class TaskServices {
   [[nodiscard]] virtual Status Send(const SinkRecord& record) = 0;
   // Partition count of an output topic, for sinks with a partitioner.
   [[nodiscard]] virtual Result<int32_t> PartitionCount(std::string_view topic) = 0;
+  // Counts a record a processor dropped on purpose (ProcessingContext::RecordDropped).
+  virtual void RecordDropped(std::string_view reason) = 0;
 
   // Per-record state the contexts read without a virtual call. The task sets them.
   const RecordMetadata* metadata = nullptr;  // nullptr inside a punctuation
@@ -164,6 +166,9 @@ void CheckStoreConnected(const NodeInstance& node, std::string_view store);
 // "source '<node>': cannot deserialize <what> (<serde>): <message>", keeping the code.
 Status DeserializationError(const Status& status, const NodeInstance& node, std::string_view what,
                             std::string_view serde);
+// OK when `topic` is a legal Kafka topic name (1..249 of [a-zA-Z0-9._-], not "." or "..");
+// otherwise kInvalidArgument saying what is wrong with it.
+Status CheckTopicName(std::string_view topic);
 
 // The ProcessingContext of one node; Base is ProcessorContext<KOut, VOut>.
 template <typename Base>
@@ -191,6 +196,7 @@ class ContextImpl : public Base {
     return node_.services().Schedule(node_, interval.count(), type, std::move(fn));
   }
   void RequestCommit() override { node_.services().RequestCommit(); }
+  void RecordDropped(std::string_view reason) override { node_.services().RecordDropped(reason); }
 
  protected:
   state::KeyValueBytesStore& KeyValueBytes(std::string_view name) override {
@@ -334,55 +340,96 @@ template <typename K, typename V>
 using StreamPartitioner = std::function<std::optional<int32_t>(
     std::string_view topic, const K& key, const V& value, int32_t num_partitions)>;
 
+// Kafka Streams' TopicNameExtractor: the topic a sink writes a record to, chosen per record.
+// See Topology::AddSink.
+template <typename K, typename V>
+using TopicNameExtractor =
+    std::function<std::string(const K& key, const V& value, const RecordContext& context)>;
+
+// Where a sink writes: a fixed topic (an internal one is "<application.id>-<topic>", known
+// in Init()), or the topic its extractor names per record.
+template <typename K, typename V>
+struct SinkTarget {
+  std::string topic;  // as declared; empty with an extractor
+  bool internal = false;
+  TopicNameExtractor<K, V> extractor;
+};
+
 template <typename K, typename V, typename KS, typename VS>
 requires RecordSerdeFor<KS, K> && RecordSerdeFor<VS, V>
 class SinkNode final : public NodeInstance {
  public:
-  SinkNode(std::string name, std::string topic, KS key_serde, VS value_serde,
+  SinkNode(std::string name, SinkTarget<K, V> target, KS key_serde, VS value_serde,
            StreamPartitioner<K, V> partitioner)
       : NodeInstance(std::move(name), NodeKind::kSink),
-        topic_(std::move(topic)),
+        topic_(std::move(target.topic)),
+        internal_(target.internal),
+        extractor_(std::move(target.extractor)),
         key_serde_(std::move(key_serde)),
         value_serde_(std::move(value_serde)),
         partitioner_(std::move(partitioner)) {}
 
+  void Init() override {
+    if (internal_) topic_ = services().application_id() + "-" + topic_;
+  }
   void Process(const void* record) override {
-    Guarded([this, record] { Send(*static_cast<const Record<K, V>*>(record)); });
+    Guarded([this, record] {
+      const auto& r = *static_cast<const Record<K, V>*>(record);
+      if (extractor_) {
+        Send(r, Extract(r));
+      } else {
+        Send(r, topic_);
+      }
+    });
   }
 
  private:
-  void Send(const Record<K, V>& record) {
+  std::string Extract(const Record<K, V>& record) {
+    RecordContext context{.timestamp_ms = record.timestamp_ms, .headers = &record.headers};
+    if (const RecordMetadata* md = services().metadata) {
+      context.topic = md->topic;
+      context.partition = md->partition;
+      context.offset = md->offset;
+    }
+    std::string topic = extractor_(record.key, record.value, context);
+    const Status valid = CheckTopicName(topic);
+    if (!valid.ok()) Fail(valid.WithContext("the topic name extractor returned an unusable name"));
+    return topic;
+  }
+  void Send(const Record<K, V>& record, const std::string& topic) {
     if (record.timestamp_ms < 0) {
-      Fail(Status::InvalidArgument("topic '" + topic_ + "': invalid (negative) timestamp " +
+      Fail(Status::InvalidArgument("topic '" + topic + "': invalid (negative) timestamp " +
                                    std::to_string(record.timestamp_ms)));
     }
     const std::optional<std::string> key = SerializeNullable<K>(key_serde_, record.key);
     const std::optional<std::string> value = SerializeNullable<V>(value_serde_, record.value);
     int32_t partition = -1;
-    if (partitioner_) partition = Partition(record);
-    SinkRecord out{.topic = topic_,
+    if (partitioner_) partition = Partition(record, topic);
+    SinkRecord out{.topic = topic,
                    .partition = partition,
                    .timestamp_ms = record.timestamp_ms,
                    .headers = &record.headers};
     if (key) out.key = *key;
     if (value) out.value = *value;
     const Status s = services().Send(out);
-    if (!s.ok()) Fail(s.WithContext("topic '" + topic_ + "'"));
+    if (!s.ok()) Fail(s.WithContext("topic '" + topic + "'"));
   }
-  int32_t Partition(const Record<K, V>& record) {
-    Result<int32_t> count = services().PartitionCount(topic_);
-    if (!count.ok()) Fail(count.status().WithContext("topic '" + topic_ + "'"));
-    const std::optional<int32_t> p = partitioner_(topic_, record.key, record.value, *count);
+  int32_t Partition(const Record<K, V>& record, const std::string& topic) {
+    Result<int32_t> count = services().PartitionCount(topic);
+    if (!count.ok()) Fail(count.status().WithContext("topic '" + topic + "'"));
+    const std::optional<int32_t> p = partitioner_(topic, record.key, record.value, *count);
     if (!p) return -1;
     if (*p < 0 || *p >= *count) {
       Fail(Status::InvalidArgument("partitioner chose partition " + std::to_string(*p) +
-                                   " of topic '" + topic_ + "', which has " +
+                                   " of topic '" + topic + "', which has " +
                                    std::to_string(*count) + " partitions"));
     }
     return *p;
   }
 
-  std::string topic_;
+  std::string topic_;  // the full name after Init()
+  bool internal_;
+  TopicNameExtractor<K, V> extractor_;
   KS key_serde_;
   VS value_serde_;
   StreamPartitioner<K, V> partitioner_;

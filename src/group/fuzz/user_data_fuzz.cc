@@ -1,12 +1,15 @@
 // libFuzzer target for brook's userData codec (src/group/user_data.h): every input is fed to
-// DecodeSubscriptionInfo and to DecodeAssignmentInfo. Whatever decodes must re-encode without
-// error, decode again to the same value (with version and latest_supported_version now this
-// build's), and re-encode to the same bytes; a version-1 input must re-encode to its own size
-// (only bool bytes and the latest_supported_version field may differ). Any violation aborts,
-// which libFuzzer reports as a crash.
+// DecodeSubscriptionInfo and to DecodeAssignmentInfo (including the version-2 host map).
+// Whatever decodes must re-encode at its own version (a newer one: at this build's) without
+// error, decode again to the same value (with latest_supported_version now this build's),
+// and re-encode to the same bytes; an input of a version this build knows must re-encode to
+// its own size (only bool bytes and the latest_supported_version field may differ). Any
+// violation aborts, which libFuzzer reports as a crash.
 //
 // When BROOK_FUZZ_SEED_DIR is set, LLVMFuzzerInitialize first writes valid encodings (empty,
-// full, and a "version 2" payload with appended bytes) into that directory, as a seed corpus.
+// full, version 1 and 2, and a payload of a newer version with appended bytes) into that
+// directory, as a seed corpus.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -34,19 +37,20 @@ void CheckRoundTrip(const char* name, std::span<const uint8_t> input, const T& d
                     Encode encode, Decode decode) {
   const std::string what(name);
   if (decoded.version < 1) Fail(what + ": decoded a version < 1");
-  const Result<Bytes> encoded = encode(decoded);
+  const int32_t version = std::min(decoded.version, kUserDataVersion);
+  const Result<Bytes> encoded = encode(decoded, version);
   if (!encoded.ok()) Fail(what + ": re-encode: " + encoded.status().message());
   const Result<T> again = decode(std::span<const uint8_t>(*encoded));
   if (!again.ok()) Fail(what + ": re-decode: " + again.status().message());
   T expected = decoded;
-  expected.version = kUserDataVersion;
+  expected.version = version;
   expected.latest_supported_version = kUserDataVersion;
   if (!(*again == expected)) Fail(what + ": re-decoded value differs");
-  const Result<Bytes> encoded_again = encode(*again);
+  const Result<Bytes> encoded_again = encode(*again, version);
   if (!encoded_again.ok()) Fail(what + ": second re-encode: " + encoded_again.status().message());
   if (*encoded_again != *encoded) Fail(what + ": encoding is not stable");
-  if (decoded.version == kUserDataVersion && encoded->size() != input.size()) {
-    Fail(what + ": a current-version payload re-encoded to a different size");
+  if (decoded.version <= kUserDataVersion && encoded->size() != input.size()) {
+    Fail(what + ": a payload of a known version re-encoded to a different size");
   }
   if (encoded->size() > input.size()) Fail(what + ": re-encoding is longer than the input");
 }
@@ -56,7 +60,7 @@ void FuzzOne(std::span<const uint8_t> data) {
   if (sub.ok()) {
     CheckRoundTrip(
         "SubscriptionInfo", data, *sub,
-        [](const SubscriptionInfo& s) { return EncodeSubscriptionInfo(s); },
+        [](const SubscriptionInfo& s, int32_t v) { return EncodeSubscriptionInfo(s, v); },
         [](std::span<const uint8_t> b) { return DecodeSubscriptionInfo(b); });
   } else if (sub.status().code() != StatusCode::kCorruption) {
     Fail("SubscriptionInfo: decode error is not kCorruption: " + sub.status().ToString());
@@ -65,7 +69,7 @@ void FuzzOne(std::span<const uint8_t> data) {
   if (asg.ok()) {
     CheckRoundTrip(
         "AssignmentInfo", data, *asg,
-        [](const AssignmentInfo& a) { return EncodeAssignmentInfo(a); },
+        [](const AssignmentInfo& a, int32_t v) { return EncodeAssignmentInfo(a, v); },
         [](std::span<const uint8_t> b) { return DecodeAssignmentInfo(b); });
   } else if (asg.status().code() != StatusCode::kCorruption) {
     Fail("AssignmentInfo: decode error is not kCorruption: " + asg.status().ToString());
@@ -80,11 +84,11 @@ void WriteSeed(const std::string& dir, const std::string& name, const Result<Byt
   if (!out) Fail("cannot write seed " + dir + "/" + name);
 }
 
-// The same bytes claiming version 2, with four appended bytes.
-Result<Bytes> AsVersion2(Result<Bytes> bytes) {
+// The same bytes claiming the version after this build's, with four appended bytes.
+Result<Bytes> AsNewerVersion(Result<Bytes> bytes) {
   if (bytes.ok() && bytes->size() >= 8) {
-    (*bytes)[3] = 2;
-    (*bytes)[7] = 2;
+    (*bytes)[3] = static_cast<uint8_t>(kUserDataVersion + 1);
+    (*bytes)[7] = static_cast<uint8_t>(kUserDataVersion + 1);
     bytes->insert(bytes->end(), {0xde, 0xad, 0xbe, 0xef});
   }
   return bytes;
@@ -106,16 +110,20 @@ void WriteSeeds(const std::string& dir) {
   asg.standby = {TaskId{3, 3}};
   asg.warmup = {TaskId{1, 1}};
   asg.followup_delay_ms = 600000;
+  asg.host_map["pod-0.brook:8080"] = HostTasks{.active = {TaskId{0, 0}}, .standby = {{3, 3}}};
+  asg.host_map["pod-1.brook:8080"] = HostTasks{.active = {TaskId{2, 3}}};
   AssignmentInfo error;
   error.error_code = kAssignmentErrorBadSubscription;
 
   WriteSeed(dir, "subscription-empty", EncodeSubscriptionInfo(SubscriptionInfo{}));
   WriteSeed(dir, "subscription-full", EncodeSubscriptionInfo(sub));
-  WriteSeed(dir, "subscription-v2", AsVersion2(EncodeSubscriptionInfo(sub)));
+  WriteSeed(dir, "subscription-v1", EncodeSubscriptionInfo(sub, 1));
+  WriteSeed(dir, "subscription-newer", AsNewerVersion(EncodeSubscriptionInfo(sub)));
   WriteSeed(dir, "assignment-empty", EncodeAssignmentInfo(AssignmentInfo{}));
   WriteSeed(dir, "assignment-full", EncodeAssignmentInfo(asg));
+  WriteSeed(dir, "assignment-v1", EncodeAssignmentInfo(asg, 1));
   WriteSeed(dir, "assignment-error", EncodeAssignmentInfo(error));
-  WriteSeed(dir, "assignment-v2", AsVersion2(EncodeAssignmentInfo(asg)));
+  WriteSeed(dir, "assignment-newer", AsNewerVersion(EncodeAssignmentInfo(asg)));
 }
 
 }  // namespace
