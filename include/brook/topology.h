@@ -20,8 +20,11 @@
 //    an in-memory window or session store, a non-positive retention, a store connected to an
 //    unknown node or to a source or sink, an unknown store.
 //  * Serdes: any type satisfying state::SerdeFor (state/serde.h) for the key/value type, or
-//    for X when the type is std::optional<X> (null keys/values, see record.h). The built-in
-//    serdes are the defaults for std::string, int64_t and double.
+//    for X when the type is std::optional<X> (null keys/values, see record.h). A key or
+//    value type without a serde argument uses state::DefaultSerde<T>: built in for
+//    std::string, int32_t, int64_t, double and brook::Bytes, JsonSerde<T> for types nlohmann
+//    can convert (brook/json_serde.h), TimeWindowedSerde for Windowed<K> (brook/windowed.h),
+//    and whatever an application specialises state::DefaultSerdeOf<T> to.
 //  * Sub-topologies: nodes connected by parent edges or by a shared store form one
 //    sub-topology; a sink writing to a topic that some source reads (a repartition or
 //    "through" topic) is a boundary between two. Ids are 0..n-1 ordered by the smallest
