@@ -90,7 +90,7 @@ struct StreamsTaskInfo {
 // One thread of the instance: "stream-<i>" (processing) or "restore".
 struct StreamsThreadInfo {
   std::string name;
-  bool alive = false;       // its loop runs (false once it exited)
+  bool alive = false;        // its loop runs (false once it exited)
   int64_t last_loop_ms = 0;  // wall clock of its last loop iteration
   // Time spent working: stream threads processing, punctuating and committing (not
   // waiting in poll); the restore thread applying changelog records.
@@ -98,16 +98,16 @@ struct StreamsThreadInfo {
   int tasks = 0;  // active tasks (stream thread) or registered changelog tasks (restore)
 };
 
-// A rebalance as this instance lived it: from the first callback (tasks revoked or lost,
-// or an assignment) until every active task of the new assignment runs (restored).
+// A rebalance as this instance lived it: from its start (the member starts to join, or tasks
+// are revoked or lost) until every active task of the new assignment runs (restored).
 struct StreamsRebalanceInfo {
-  int32_t generation = -1;    // of the last assignment in it
-  int64_t started_ms = 0;     // wall clock
-  int64_t finished_ms = -1;   // -1 while active tasks are still restoring
-  int64_t duration_ms = -1;   // finished - started; -1 while in progress
-  std::vector<TaskId> added;  // active tasks it gained
+  int32_t generation = -1;      // of the last assignment in it
+  int64_t started_ms = 0;       // wall clock
+  int64_t finished_ms = -1;     // -1 while active tasks are still restoring
+  int64_t duration_ms = -1;     // finished - started; -1 while in progress
+  std::vector<TaskId> added;    // active tasks it gained
   std::vector<TaskId> removed;  // active tasks it gave up (revoked or lost)
-  int active = 0;             // active tasks after it
+  int active = 0;               // active tasks after it
 };
 
 // This instance's view of the scaling signal (src/metrics/README.md).
@@ -133,13 +133,13 @@ struct StreamsStatus {
   uint64_t dead_lettered = 0;
   uint64_t commits = 0;
   std::string application_id;
-  std::string instance_id;        // group.instance.id, else the process id of the group
-  int64_t process_start_ms = 0;   // when the instance was created (wall clock)
-  int64_t now_ms = 0;             // when this status was taken
-  bool assigned = false;          // holds an assignment of the current generation
-  uint64_t consumed = 0;          // records fetched, every task since start
-  double busy_seconds = 0;        // every stream thread since start
-  std::vector<StreamsThreadInfo> threads;             // stream threads, then "restore"
+  std::string instance_id;                 // group.instance.id, else the process id of the group
+  int64_t process_start_ms = 0;            // when the instance was created (wall clock)
+  int64_t now_ms = 0;                      // when this status was taken
+  bool assigned = false;                   // holds an assignment of the current generation
+  uint64_t consumed = 0;                   // records fetched, every task since start
+  double busy_seconds = 0;                 // every stream thread since start
+  std::vector<StreamsThreadInfo> threads;  // stream threads, then "restore"
   std::vector<StreamsRebalanceInfo> recent_rebalances;  // oldest first, at most 10
   StreamsScalingInfo scaling;
 };

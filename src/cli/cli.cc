@@ -158,6 +158,91 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   pip->add_flag("--json", pipe.json, "Print the summary as one JSON object");
   pip->callback([&] { action = [&](const Config& c) { return Pipe(c, pipe, out, err); }; });
 
+  // local
+  LocalRunOptions local_run;
+  int local_replicas = 0;
+  std::string local_state_dir;
+  bool local_json = false;
+  auto* local = app.add_subcommand(
+      "local", "Play a StatefulSet on this machine: instances <name>-0..N-1 as child processes");
+  local->require_subcommand(1);
+  auto* lrun = local->add_subcommand(
+      "run", "Run and supervise the instances in the foreground: brook local run ... -- <app...>");
+  lrun->add_option("--name", local_run.name, "Instance names are <name>-<ordinal>")
+      ->capture_default_str();
+  lrun->add_option("--replicas", local_run.replicas, "Instances to start")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  lrun->add_option("--state-dir", local_run.state_dir,
+                   "Base state dir: <dir>/<name>-<i> per ordinal, logs, local-runner.json")
+      ->required();
+  lrun->add_option("--base-port", local_run.base_port,
+                   "Ordinal i gets BROOK_HTTP_LISTEN=127.0.0.1:<base-port+i>")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65535));
+  lrun->add_option("--grace-ms", local_run.grace_ms,
+                   "SIGTERM grace period before SIGKILL when an instance stops")
+      ->capture_default_str();
+  lrun->add_option("command", local_run.command,
+                   "The instance command after '--'; {ordinal} and {name} are replaced")
+      ->required();
+  lrun->callback([&] { action = [&](const Config&) { return LocalRun(local_run, out); }; });
+  auto* lscale =
+      local->add_subcommand("scale", "Set the replica count of a running 'brook local run'");
+  lscale->add_option("replicas", local_replicas, "Wanted replicas")
+      ->required()
+      ->check(CLI::NonNegativeNumber);
+  lscale->add_option("--state-dir", local_state_dir, "The runner's --state-dir")->required();
+  lscale->callback([&] {
+    action = [&](const Config&) { return LocalScale(local_state_dir, local_replicas, out); };
+  });
+  auto* lstatus =
+      local->add_subcommand("status", "Show the instances of a running 'brook local run'");
+  lstatus->add_option("--state-dir", local_state_dir, "The runner's --state-dir")->required();
+  lstatus->add_flag("--json", local_json, "Print the runner's status JSON");
+  lstatus->callback([&] {
+    action = [&](const Config&) { return LocalStatus(local_state_dir, local_json, out); };
+  });
+
+  // autoscale
+  AutoscaleOptions autoscale;
+  auto* as = app.add_subcommand(
+      "autoscale", "Scale a brook app from its instances' brook_desired_replicas (median)");
+  as->add_option("--target", autoscale.target,
+                 "What to scale: local:<state-dir> (brook local run) or k8s:<ns>/<statefulset>")
+      ->required();
+  as->add_option("--kubeconfig", autoscale.kubeconfig,
+                 "k8s: kubeconfig file (default: the pod's service account)");
+  as->add_option("--context", autoscale.context, "k8s: kubeconfig context (default: current)");
+  as->add_option("--instances", autoscale.instances,
+                 "Instance endpoints host:port,... in ordinal order, or 'local' (the runner's)")
+      ->capture_default_str();
+  as->add_option("--interval-ms", autoscale.interval_ms, "Decision interval")
+      ->capture_default_str();
+  as->add_option("--scale-up-window-ms", autoscale.scale_up_window_ms,
+                 "Scale up to the min recommendation over this window")
+      ->capture_default_str();
+  as->add_option("--scale-down-window-ms", autoscale.scale_down_window_ms,
+                 "Scale down to the max recommendation over this window")
+      ->capture_default_str();
+  as->add_option("--cooldown-ms", autoscale.cooldown_ms, "No action this long after one")
+      ->capture_default_str();
+  as->add_option("--max-scale-up-step", autoscale.max_scale_up_step,
+                 "Max replicas added per action (0 = no limit)")
+      ->capture_default_str();
+  as->add_option("--max-scale-down-step", autoscale.max_scale_down_step,
+                 "Max replicas removed per action (0 = no limit)")
+      ->capture_default_str();
+  as->add_option("--min-replicas", autoscale.min_replicas, "Lower bound")->capture_default_str();
+  as->add_option("--max-replicas", autoscale.max_replicas, "Upper bound")->capture_default_str();
+  as->add_option("--drain-timeout-ms", autoscale.drain_timeout_ms,
+                 "Scale down anyway after draining this long")
+      ->capture_default_str();
+  as->add_option("--http-timeout-ms", autoscale.http_timeout_ms, "Timeout of each instance call")
+      ->capture_default_str();
+  as->add_flag("--once", autoscale.once, "One decision, then exit");
+  as->callback([&] { action = [&](const Config&) { return Autoscale(autoscale, out); }; });
+
   std::vector<const char*> argv;
   argv.push_back("brook");
   for (const auto& a : args) argv.push_back(a.c_str());

@@ -2,10 +2,12 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace brook::cli {
 namespace {
@@ -126,6 +128,71 @@ TEST(Cli, MalformedTopicConfigIsAnError) {
                 "--bootstrap-servers", "127.0.0.1:1"});
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("'cleanup.policy' must have the form key=value"));
+}
+
+}  // namespace
+}  // namespace brook::cli
+
+namespace brook::cli {
+namespace {
+
+TEST(CliLocal, ScaleWithoutARunnerNamesTheStateDir) {
+  auto r = Cli({"local", "scale", "2", "--state-dir", "/nonexistent/brook-local"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("no local runner at /nonexistent/brook-local"));
+  r = Cli({"local", "run", "--state-dir", "/tmp/x"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("command"));
+}
+
+TEST(CliAutoscale, BadTargetsAreNamed) {
+  auto r = Cli({"autoscale", "--target", "k8s:bad", "--instances", "a:1", "--once"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("k8s:<namespace>/<statefulset>"));
+  r = Cli({"autoscale", "--target", "elsewhere", "--once"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("--target must be"));
+  r = Cli({"autoscale", "--target", "local:/nonexistent/brook-local", "--once"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("no local runner at /nonexistent/brook-local"));
+  r = Cli({"autoscale", "--once"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--target"));
+}
+
+TEST(CliLocal, RunScaleStatusStop) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("brook-cli-local-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  struct Run run {};
+  std::thread runner([&] {
+    run = Cli({"local", "run", "--name", "app", "--replicas", "1", "--state-dir", dir.string(),
+               "--base-port", "24000", "--grace-ms", "2000", "--", "/bin/sh", "-c",
+               "while :; do sleep 0.05; done"});
+  });
+  struct Run status {};
+  for (int i = 0; i < 200; ++i) {
+    status = Cli({"local", "status", "--state-dir", dir.string()});
+    if (status.code == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(status.code, 0) << status.err;
+  EXPECT_THAT(status.out, HasSubstr("app-0"));
+  const struct Run scale = Cli({"local", "scale", "2", "--state-dir", dir.string()});
+  EXPECT_EQ(scale.code, 0) << scale.err;
+  for (int i = 0; i < 200; ++i) {
+    status = Cli({"local", "status", "--state-dir", dir.string(), "--json"});
+    if (status.out.find("app-1") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_THAT(status.out, HasSubstr("\"127.0.0.1:24001\""));
+  StopRequested().store(true);
+  runner.join();
+  StopRequested().store(false);
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("stopped"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "local-runner.json"));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

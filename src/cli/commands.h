@@ -67,4 +67,38 @@ struct PipeOptions {
 [[nodiscard]] Status Pipe(const Config& config, const PipeOptions& o, std::ostream& out,
                           std::ostream& err);
 
+struct LocalRunOptions {
+  std::string name = "brook";
+  int replicas = 1;
+  std::string state_dir;
+  int base_port = 7070;
+  uint64_t grace_ms = 30000;
+  std::vector<std::string> command;  // after "--"
+};
+// `brook local run`: supervises the instances in the foreground until SIGINT/SIGTERM.
+[[nodiscard]] Status LocalRun(const LocalRunOptions& o, std::ostream& out);
+// `brook local scale N` and `brook local status` against the runner of a state dir.
+[[nodiscard]] Status LocalScale(const std::string& state_dir, int replicas, std::ostream& out);
+[[nodiscard]] Status LocalStatus(const std::string& state_dir, bool json, std::ostream& out);
+
+struct AutoscaleOptions {
+  std::string target;               // local:<state-dir> | k8s:<ns>/<statefulset>
+  std::string kubeconfig;           // k8s: a kubeconfig file instead of the in-cluster account
+  std::string context;              // kubeconfig context ("" = current-context)
+  std::string instances = "local";  // "local" or host:port,... (ordinal order)
+  uint64_t interval_ms = 15000;
+  uint64_t scale_up_window_ms = 0;
+  uint64_t scale_down_window_ms = 300000;
+  uint64_t cooldown_ms = 60000;
+  int max_scale_up_step = 0;
+  int max_scale_down_step = 0;
+  int min_replicas = 1;
+  int max_replicas = 100;
+  uint64_t drain_timeout_ms = 120000;
+  uint64_t http_timeout_ms = 5000;
+  bool once = false;  // one tick, then exit
+};
+// `brook autoscale`: the control loop until SIGINT/SIGTERM (or one tick with --once).
+[[nodiscard]] Status Autoscale(const AutoscaleOptions& o, std::ostream& out);
+
 }  // namespace brook::cli

@@ -259,7 +259,8 @@ Result<std::map<PartitionKey, int64_t>> Admin::ListOffsets(
   for (int i = 0; i < list->cnt; ++i) {
     const rd_kafka_topic_partition_t& p = list->elems[i];
     if (p.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      const std::string msg = "list offsets of " + PartitionName(p) + ": " + RdKafkaErrorString(p.err);
+      const std::string msg =
+          "list offsets of " + PartitionName(p) + ": " + RdKafkaErrorString(p.err);
       if (p.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
           p.err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION) {
         return Status::NotFound(msg);
@@ -320,12 +321,12 @@ Result<GroupDescription> Admin::DescribeGroup(const std::string& group) {
   const rd_kafka_ConsumerGroupDescription_t** descs =
       rd_kafka_DescribeConsumerGroups_result_groups(res, &n);
   if (n != 1) return Status::Internal(what + ": " + std::to_string(n) + " groups in the answer");
-  if (const rd_kafka_error_t* e = rd_kafka_ConsumerGroupDescription_error(descs[0]);
-      e != nullptr) {
+  if (const rd_kafka_error_t* e = rd_kafka_ConsumerGroupDescription_error(descs[0]); e != nullptr) {
     return Status::Unavailable(what + ": " + rd_kafka_error_string(e));
   }
   return GroupDescription{
-      .state = rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(descs[0])),
+      .state =
+          rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(descs[0])),
       .members = static_cast<int>(rd_kafka_ConsumerGroupDescription_member_count(descs[0]))};
 }
 

@@ -30,15 +30,20 @@ std::optional<std::string> HttpClientResponse::Header(std::string_view name) con
   return it->second;
 }
 
-Result<HttpClientResponse> HttpGet(std::string_view endpoint, std::string_view target,
-                                   const std::vector<std::pair<std::string, std::string>>& headers,
-                                   std::chrono::milliseconds timeout) {
-  const std::string url = "http://" + std::string(endpoint) + std::string(target);
+namespace {
+
+Result<HttpClientResponse> Call(std::string_view method, std::string_view endpoint,
+                                std::string_view target, const std::string* body,
+                                std::string_view content_type,
+                                const std::vector<std::pair<std::string, std::string>>& headers,
+                                std::chrono::milliseconds timeout) {
+  const std::string what =
+      std::string(method) + " http://" + std::string(endpoint) + std::string(target);
   if (endpoint.empty() || target.empty() || target.front() != '/') {
-    return Status::InvalidArgument("GET " + url + ": need host:port and a target starting with /");
+    return Status::InvalidArgument(what + ": need host:port and a target starting with /");
   }
   httplib::Client client("http://" + std::string(endpoint));
-  if (!client.is_valid()) return Status::InvalidArgument("GET " + url + ": bad endpoint");
+  if (!client.is_valid()) return Status::InvalidArgument(what + ": bad endpoint");
   client.set_connection_timeout(timeout);
   client.set_read_timeout(timeout);
   client.set_write_timeout(timeout);
@@ -46,15 +51,30 @@ Result<HttpClientResponse> HttpGet(std::string_view endpoint, std::string_view t
   client.set_url_encode(false);  // the target is encoded already
   httplib::Headers h;
   for (const auto& [name, value] : headers) h.emplace(name, value);
-  httplib::Result res = client.Get(std::string(target), h);
-  if (!res) {
-    return Status::Unavailable("GET " + url + ": " + httplib::to_string(res.error()));
-  }
+  httplib::Result res = body == nullptr
+                            ? client.Get(std::string(target), h)
+                            : client.Post(std::string(target), h, *body, std::string(content_type));
+  if (!res) return Status::Unavailable(what + ": " + httplib::to_string(res.error()));
   HttpClientResponse out;
   out.status = res->status;
   out.body = std::move(res->body);
   for (const auto& [name, value] : res->headers) out.headers.emplace(Lower(name), value);
   return out;
+}
+
+}  // namespace
+
+Result<HttpClientResponse> HttpGet(std::string_view endpoint, std::string_view target,
+                                   const std::vector<std::pair<std::string, std::string>>& headers,
+                                   std::chrono::milliseconds timeout) {
+  return Call("GET", endpoint, target, nullptr, {}, headers, timeout);
+}
+
+Result<HttpClientResponse> HttpPost(std::string_view endpoint, std::string_view target,
+                                    const std::string& body, std::string_view content_type,
+                                    const std::vector<std::pair<std::string, std::string>>& headers,
+                                    std::chrono::milliseconds timeout) {
+  return Call("POST", endpoint, target, &body, content_type, headers, timeout);
 }
 
 std::string PercentEncode(std::string_view text) {

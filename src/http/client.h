@@ -38,6 +38,12 @@ struct HttpClientResponse {
     const std::vector<std::pair<std::string, std::string>>& headers,
     std::chrono::milliseconds timeout);
 
+// POST http://<endpoint><target> with `body` of `content_type`; otherwise as HttpGet.
+[[nodiscard]] Result<HttpClientResponse> HttpPost(
+    std::string_view endpoint, std::string_view target, const std::string& body,
+    std::string_view content_type, const std::vector<std::pair<std::string, std::string>>& headers,
+    std::chrono::milliseconds timeout);
+
 // Percent-encodes everything but RFC 3986 unreserved characters (A-Z a-z 0-9 - . _ ~), so
 // the result is safe as one path segment or one query value.
 std::string PercentEncode(std::string_view text);

@@ -1,11 +1,14 @@
 // Unit tests of the engine's broker-free parts: runtime configuration (defaults, derived
-// values, errors naming the key) and the WorkGate (exclusion, writer preference).
+// values, errors naming the key), the WorkGate (exclusion, writer preference) and the status
+// JSON.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <thread>
 
+#include "brook/streams.h"
 #include "runtime/instance.h"
 #include "runtime/runtime_config.h"
 #include "runtime/work_gate.h"
@@ -124,6 +127,76 @@ TEST(RuntimeConfigTest, HttpServerIsOffByDefault) {
       Load({"application.id=a", "http.listen=:8080", "interactive.query.timeout.ms=250"}).value();
   EXPECT_EQ(on.http_listen, ":8080");
   EXPECT_EQ(on.query_timeout, std::chrono::milliseconds(250));
+}
+
+}  // namespace
+}  // namespace brook::runtime
+
+namespace brook::runtime {
+namespace {
+
+TEST(RuntimeConfigTest, ScalingSignalKeys) {
+  const RuntimeOptions d = Load({"application.id=a"}).value();
+  EXPECT_EQ(d.scaling_interval, std::chrono::milliseconds(5000));
+  EXPECT_EQ(d.scaling_window, std::chrono::milliseconds(30000));
+  EXPECT_EQ(d.scaling_target_utilisation, 0.8);
+  EXPECT_EQ(d.scaling_catch_up_target_seconds, 120);
+  EXPECT_EQ(d.scaling_min_replicas, 1);
+  EXPECT_EQ(d.scaling_max_replicas, 0);
+  const RuntimeOptions o =
+      Load({"application.id=a", "scaling.interval.ms=0", "scaling.target.utilisation=0.5",
+            "scaling.catch.up.target.seconds=60", "scaling.min.replicas=2",
+            "scaling.max.replicas=6", "scaling.window.ms=60000"})
+          .value();
+  EXPECT_EQ(o.scaling_interval, std::chrono::milliseconds(0));
+  EXPECT_EQ(o.scaling_target_utilisation, 0.5);
+  EXPECT_EQ(o.scaling_catch_up_target_seconds, 60);
+  EXPECT_EQ(o.scaling_min_replicas, 2);
+  EXPECT_EQ(o.scaling_max_replicas, 6);
+  EXPECT_EQ(o.scaling_window, std::chrono::milliseconds(60000));
+  for (const char* bad : {"scaling.target.utilisation=0", "scaling.target.utilisation=1.5",
+                          "scaling.target.utilisation=high"}) {
+    const auto r = Load({"application.id=a", bad});
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("scaling.target.utilisation"), std::string::npos);
+  }
+  const auto below = Load({"application.id=a", "scaling.min.replicas=4", "scaling.max.replicas=2"});
+  ASSERT_FALSE(below.ok());
+  EXPECT_NE(below.status().message().find("scaling.max.replicas"), std::string::npos);
+  EXPECT_FALSE(Load({"application.id=a", "scaling.interval.ms=-1"}).ok());
+}
+
+// The status JSON keeps its leading fields in order (tools match on them), adds the newer
+// ones after, and writes unknown numbers as null.
+TEST(StatusJsonTest, LeadingFieldsKeepTheirOrderAndUnknownsAreNull) {
+  StreamsStatus s;
+  s.state = StreamsState::kRunning;
+  s.processed = 5;
+  StreamsTaskInfo t{.id = TaskId{0, 3}, .role = "active", .processed = 5, .lag = 0};
+  t.partitions.push_back(StreamsPartitionInfo{.topic = "in\"x", .partition = 3, .position = 7});
+  s.tasks.push_back(t);
+  s.recent_rebalances.push_back(StreamsRebalanceInfo{.generation = 2, .added = {TaskId{0, 3}}});
+  const std::string text = StatusToJson(s);
+  EXPECT_EQ(text.rfind("{\"state\":\"RUNNING\",\"error\":\"\",\"member_id\":\"\",\"generation\":-1,"
+                       "\"rebalances\":0,\"processed\":5,",
+                       0),
+            0u)
+      << text;
+  EXPECT_NE(text.find("{\"id\":\"0_3\",\"role\":\"active\",\"restoring\":false,\"processed\":5,"
+                      "\"restored\":0,\"lag\":0,\"max_stall_ms\":0"),
+            std::string::npos)
+      << text;
+  const nlohmann::json j = nlohmann::json::parse(text);
+  const nlohmann::json& task = j["tasks"][0];
+  EXPECT_TRUE(task["input_lag"].is_null());
+  EXPECT_TRUE(task["state_bytes"].is_null());
+  EXPECT_TRUE(task["restore"]["eta_seconds"].is_null());
+  EXPECT_EQ(task["partitions"][0]["topic"], "in\"x");
+  EXPECT_EQ(task["partitions"][0]["position"], 7);
+  EXPECT_TRUE(task["partitions"][0]["lag"].is_null());
+  EXPECT_TRUE(j["recent_rebalances"][0]["duration_ms"].is_null());
+  EXPECT_EQ(j["recent_rebalances"][0]["added"][0], "0_3");
+  EXPECT_TRUE(j["scaling"]["desired_replicas"].is_null());
 }
 
 }  // namespace

@@ -1,9 +1,12 @@
 #include "runtime/instance.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <filesystem>
 #include <future>
+#include <random>
 #include <utility>
 
 #include "client/admin.h"
@@ -76,6 +79,11 @@ struct PartitionHandle {
   group::TopicPartition tp;
   rd_kafka_queue_t* queue = nullptr;  // the partition's queue, forwarded to the thread's
   bool paused = false;
+  // Metrics (owning stream thread).
+  uint64_t consumed = 0;        // records fetched
+  int64_t end_offset = -1;      // high watermark the consumer last saw; -1 unknown
+  metrics::StallTracker stall;  // records waiting without progress
+  size_t buffered_before = 0;   // scratch: buffered at the start of the current turn
 };
 
 struct Instance::ActiveTask {
@@ -91,6 +99,8 @@ struct Instance::ActiveTask {
   int64_t last_progress_ms = 0;
   int64_t max_stall_ms = 0;
   bool had_backlog = false;
+  int64_t busy_ns = 0;    // processing and punctuating it
+  uint64_t consumed = 0;  // records fetched into it
   // Held by the owning stream thread while it processes (or finishes restoring) the task,
   // and by interactive queries while they read its stores (WithActiveTask).
   std::mutex query_mu;
@@ -111,6 +121,12 @@ struct Instance::StreamThread {
   std::mutex inbox_mu;
   std::vector<TaskId> restored;  // guarded by inbox_mu: tasks whose restore completed
   std::map<group::TopicPartition, ActiveTask*> routes;  // guarded by the gate
+  // Liveness and work, written by the thread, read by status().
+  std::atomic<bool> alive{false};
+  std::atomic<int64_t> last_loop_ms{0};
+  std::atomic<int64_t> busy_ns{0};
+  std::atomic<int> task_count{0};
+  int64_t last_watermark_ms = 0;  // the thread's last read of its partitions' watermarks
 };
 
 struct Instance::RestoreCommand {
@@ -124,7 +140,9 @@ Instance::Instance(Config config, RuntimeOptions options,
     : config_(std::move(config)),
       options_(std::move(options)),
       topology_(std::move(topology)),
-      state_dir_(std::move(state_dir)) {
+      state_dir_(std::move(state_dir)),
+      metrics_(std::make_unique<metrics::InstanceMetrics>()),
+      process_start_ms_(WallMs()) {
   op_timeout_ms_.store(options_.shutdown_timeout.count());
 }
 
@@ -138,7 +156,25 @@ Result<std::unique_ptr<Instance>> Instance::Create(const Topology& topology, con
                          state::StateDirectory::Open(options.state_dir, options.application_id));
   std::unique_ptr<Instance> inst(new Instance(config, std::move(options), shared, std::move(dir)));
   group_options.topology = shared->ToGroupTopology();
+  if (group_options.process_id.empty() && !group_options.group_instance_id) {
+    // The member would pick a random one; pick it here so metrics and status name it too.
+    std::random_device rd;
+    std::uniform_int_distribution<uint64_t> d;
+    group_options.process_id = fmt::format("process-{:016x}", d(rd));
+  }
   inst->group_options_ = std::move(group_options);
+  {
+    const RuntimeOptions& o = inst->options_;
+    metrics::ScalingOptions so;
+    so.model.min_replicas = o.scaling_min_replicas;
+    so.model.max_replicas = o.scaling_max_replicas;
+    so.model.target_utilisation = o.scaling_target_utilisation;
+    so.model.catch_up_target_seconds = o.scaling_catch_up_target_seconds;
+    so.window = o.scaling_window;
+    Result<metrics::ScalingSignal> signal = metrics::ScalingSignal::Create(so);
+    if (!signal.ok()) return signal.status().WithContext("scaling.* configuration");
+    inst->scaling_.emplace(std::move(signal).value());
+  }
   BROOK_RETURN_IF_ERROR(inst->SetUpQueries());
   return inst;
 }
@@ -251,6 +287,7 @@ Status Instance::CheckTopics() {
   }
   // The group leader asks for partition counts through this.
   auto admin_shared = std::shared_ptr<client::Admin>(std::move(admin));
+  admin_ = admin_shared;  // the observer thread reads the group through it
   group_options_.partition_counts =
       [admin_shared](
           const std::vector<std::string>& topics) -> Result<std::map<std::string, int32_t>> {
@@ -294,11 +331,17 @@ Status Instance::Start() {
   last_commit_ = Clock::now();
   // The member exists before any thread that calls it; it joins only after they run.
   BROOK_ASSIGN_OR_RETURN(member_, group::GroupMember::Create(group_options_, this));
+  restore_alive_.store(true);
   restore_thread_ = std::thread([this] { RunRestoreThread(); });
   for (auto& t : threads_) {
     StreamThread* raw = t.get();
+    t->alive.store(true);
     t->thread = std::thread([this, raw] { RunStreamThread(*raw); });
   }
+  if (options_.scaling_interval.count() > 0) {
+    observer_thread_ = std::thread([this] { RunObserverThread(); });
+  }
+  threads_started_.store(true);
   SetState(InstanceState::kRebalancing);
   BROOK_RETURN_IF_ERROR(member_->Start());
   Logger().info("instance of '{}' started: {} stream thread(s), {}, state in {}",
@@ -329,7 +372,15 @@ Status Instance::RestoreCall(std::function<Status(ChangelogReader&)> fn) {
 }
 
 void Instance::RunRestoreThread() {
+  struct Exit {
+    std::atomic<bool>& alive;
+    explicit Exit(std::atomic<bool>& a) : alive(a) {}
+    Exit(const Exit&) = delete;
+    Exit& operator=(const Exit&) = delete;
+    ~Exit() { alive.store(false); }
+  } exit{restore_alive_};
   while (true) {
+    restore_last_loop_ms_.store(WallMs(), std::memory_order_relaxed);
     std::deque<std::shared_ptr<RestoreCommand>> commands;
     {
       std::unique_lock lock(restore_mu_);
@@ -343,10 +394,15 @@ void Instance::RunRestoreThread() {
     for (auto& c : commands) c->done.set_value(c->fn(*reader_));
     RetryPendingRegistrations();
     if (!reader_->empty()) {
+      const auto started = Clock::now();
       Result<ChangelogPollResult> r = reader_->Poll(std::chrono::milliseconds(50));
       if (!r.ok()) {
         Fail(r.status().WithContext("restore consumer"));
       } else {
+        // Busy: polls that applied records (an empty poll mostly waited).
+        if (r->records > 0) {
+          restore_busy_ns_.fetch_add((Clock::now() - started).count(), std::memory_order_relaxed);
+        }
         OnRestored(*r);
       }
     }
@@ -431,6 +487,7 @@ void Instance::OnRestored(const ChangelogPollResult& result) {
 
 void Instance::PublishRestoreStats() {
   std::vector<RestoreProgress> progress = reader_->AllProgress();
+  restore_tasks_.store(static_cast<int>(progress.size()), std::memory_order_relaxed);
   std::lock_guard lock(snap_mu_);
   for (const auto& [id, st] : restoring_states_) offset_sums_[id] = st->OffsetSum();
   std::erase_if(warmup_rejoin_requested_, [&](const TaskId& id) {
@@ -438,18 +495,14 @@ void Instance::PublishRestoreStats() {
     return it == standby_status_.end() || it->second.role != TaskRole::kWarmup;
   });
   for (const RestoreProgress& p : progress) {
-    if (p.mode == RestoreMode::kStandby) {
-      auto it = standby_status_.find(p.task);
-      if (it != standby_status_.end()) {
-        it->second.lag = p.lag;
-        it->second.restored = p.records_restored;
-      }
-    } else {
-      auto it = task_status_.find(p.task);
-      if (it != task_status_.end()) {
-        it->second.lag = p.lag;
-        it->second.restored = p.records_restored;
-      }
+    auto& statuses = p.mode == RestoreMode::kStandby ? standby_status_ : task_status_;
+    auto it = statuses.find(p.task);
+    if (it != statuses.end()) {
+      it->second.lag = p.lag;
+      it->second.restored = p.records_restored;
+      it->second.restore_total = p.offsets_total;
+      it->second.restore_done = p.offsets_done;
+      it->second.restore_eta_seconds = p.eta_seconds.value_or(-1);
     }
   }
   // A warmup that caught up asks for the follow-up rebalance that promotes it.
@@ -470,12 +523,22 @@ void Instance::PublishRestoreStats() {
 
 void Instance::RunStreamThread(StreamThread& thread) {
   tl_stream_thread = true;
+  struct Exit {
+    std::atomic<bool>& alive;
+    explicit Exit(std::atomic<bool>& a) : alive(a) {}
+    Exit(const Exit&) = delete;
+    Exit& operator=(const Exit&) = delete;
+    ~Exit() { alive.store(false); }
+  } exit{thread.alive};
   auto last_notify = Clock::now() - std::chrono::seconds(1);
   while (!stopping_.load()) {
+    thread.last_loop_ms.store(NowMs(), std::memory_order_relaxed);
     bool busy = false;
     {
       SharedEntry entry(gate_);
       if (stopping_.load()) break;
+      // Busy time: from here to the end of the batch, minus the wait for records in PollInto.
+      Clock::time_point mark = Clock::now();
       TakeRestored(thread);
       size_t buffered = 0;
       for (const TaskId& id : thread.tasks) {
@@ -484,7 +547,7 @@ void Instance::RunStreamThread(StreamThread& thread) {
           buffered += it->second->task->buffered_records();
       }
       const auto wait = buffered > 0 ? std::chrono::milliseconds(0) : options_.poll_interval;
-      Status s = PollInto(thread, thread.tasks.empty() ? std::chrono::milliseconds(0) : wait);
+      Status s = PollInto(thread, thread.tasks.empty() ? std::chrono::milliseconds(0) : wait, mark);
       if (s.ok()) s = ProcessTasks(thread);
       if (!s.ok()) {
         Fail(s);
@@ -497,6 +560,7 @@ void Instance::RunStreamThread(StreamThread& thread) {
       collector_->Poll();
       if (thread.index == 0) rd_kafka_poll(consumer_->get(), 0);  // consumer errors, logs
       UpdateThreadStats(thread);
+      thread.busy_ns.fetch_add((Clock::now() - mark).count(), std::memory_order_relaxed);
     }
     if (state_.load() == InstanceState::kError) break;
     if (thread.index == 0 && member_) {
@@ -512,7 +576,7 @@ void Instance::RunStreamThread(StreamThread& thread) {
       for (auto& [id, t] : active_)
         requested = requested || (t->task && t->task->commit_requested());
     }
-    MaybeCommit(requested);
+    MaybeCommit(requested, thread);
     if (thread.tasks.empty() && !busy) std::this_thread::sleep_for(options_.poll_interval);
   }
 }
@@ -543,16 +607,22 @@ void Instance::TakeRestored(StreamThread& thread) {
       continue;
     }
     t.restoring = false;
+    restoring_count_.fetch_sub(1);
     t.last_progress_ms = NowMs();
     Logger().info("task {} restored ({} records) and running", id.ToString(),
                   t.state->records_restored());
+    MaybeFinishRebalance();
   }
 }
 
-Status Instance::PollInto(StreamThread& thread, std::chrono::milliseconds timeout) {
+Status Instance::PollInto(StreamThread& thread, std::chrono::milliseconds timeout,
+                          Clock::time_point& busy_mark) {
   std::array<rd_kafka_message_t*, kPollBatch> msgs{};
+  // Waiting for records is not busy time.
+  thread.busy_ns.fetch_add((Clock::now() - busy_mark).count(), std::memory_order_relaxed);
   const ssize_t n = rd_kafka_consume_batch_queue(thread.queue, static_cast<int>(timeout.count()),
                                                  msgs.data(), msgs.size());
+  busy_mark = Clock::now();
   if (n < 0) {
     return Status::Internal("consume from the thread queue: " +
                             client::RdKafkaErrorString(rd_kafka_last_error()));
@@ -589,9 +659,13 @@ Status Instance::PollInto(StreamThread& thread, std::chrono::milliseconds timeou
   }
   for (auto& [task, per_partition] : batches) {
     for (auto& [tp, records] : per_partition) {
+      const size_t count = records.size();
       BROOK_RETURN_IF_ERROR(task->task->AddRecords(tp, std::move(records)));
+      task->consumed += count;
+      consumed_.fetch_add(count, std::memory_order_relaxed);
       // Back-pressure: stop fetching a partition whose task has enough buffered.
       for (PartitionHandle& ph : task->partitions) {
+        if (ph.tp == tp) ph.consumed += count;
         if (ph.tp == tp && !ph.paused &&
             static_cast<int64_t>(task->task->BufferedRecords(tp)) >=
                 options_.buffered_records_per_partition) {
@@ -614,6 +688,8 @@ Status Instance::ProcessTasks(StreamThread& thread) {
     ActiveTask& t = *it->second;
     if (t.restoring || t.task->state() != TaskState::kRunning) continue;
     std::lock_guard query_lock(t.query_mu);  // queries read the stores between batches
+    const auto started = Clock::now();
+    for (PartitionHandle& ph : t.partitions) ph.buffered_before = t.task->BufferedRecords(ph.tp);
     const uint64_t before = t.task->processed_records() + t.task->skipped_records();
     const uint64_t dropped_before = t.task->dropped_records();
     for (int i = 0; i < kProcessPerTask; ++i) {
@@ -632,6 +708,8 @@ Status Instance::ProcessTasks(StreamThread& thread) {
     if (t.had_backlog) t.max_stall_ms = std::max(t.max_stall_ms, now - t.last_progress_ms);
     if (after != before || t.task->buffered_records() == 0) t.last_progress_ms = now;
     t.had_backlog = t.task->buffered_records() > 0;
+    TrackPartitionProgress(t, now);
+    t.busy_ns += (Clock::now() - started).count();
     for (PartitionHandle& ph : t.partitions) {
       if (ph.paused && static_cast<int64_t>(t.task->BufferedRecords(ph.tp)) <
                            options_.buffered_records_per_partition / 2) {
@@ -645,7 +723,36 @@ Status Instance::ProcessTasks(StreamThread& thread) {
   return Status::Ok();
 }
 
+void Instance::TrackPartitionProgress(ActiveTask& t, int64_t now_ms) {
+  for (PartitionHandle& ph : t.partitions) {
+    const int64_t ended = ph.stall.Turn(ph.buffered_before, t.task->BufferedRecords(ph.tp), now_ms);
+    if (static_cast<double>(ended) >= metrics::kStallThresholdSeconds * 1000) {
+      metrics_->ObserveStall(static_cast<double>(ended) / 1000.0);
+    }
+  }
+}
+
 void Instance::UpdateThreadStats(StreamThread& thread) {
+  // The consumer's cached high watermarks (updated by each fetch), read at most every 100 ms.
+  const int64_t now = NowMs();
+  const bool read_watermarks = now - thread.last_watermark_ms >= 100;
+  if (read_watermarks) {
+    thread.last_watermark_ms = now;
+    for (const TaskId& id : thread.tasks) {
+      auto it = active_.find(id);
+      if (it == active_.end()) continue;
+      for (PartitionHandle& ph : it->second->partitions) {
+        int64_t low = 0;
+        int64_t high = 0;
+        if (rd_kafka_get_watermark_offsets(consumer_->get(), ph.tp.topic.c_str(), ph.tp.partition,
+                                           &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+            high >= 0) {
+          ph.end_offset = high;
+        }
+      }
+    }
+  }
+  thread.task_count.store(static_cast<int>(thread.tasks.size()), std::memory_order_relaxed);
   std::lock_guard lock(snap_mu_);
   for (const TaskId& id : thread.tasks) {
     auto it = active_.find(id);
@@ -659,20 +766,52 @@ void Instance::UpdateThreadStats(StreamThread& thread) {
     s.dropped = t.task->dropped_records();
     s.max_stall_ms = t.max_stall_ms;
     s.last_progress_ms = t.last_progress_ms;
-    if (!t.restoring) s.lag = 0;
+    s.consumed = t.consumed;
+    s.skipped = t.task->skipped_records();
+    s.busy_seconds = static_cast<double>(t.busy_ns) / 1e9;
+    s.punctuations = t.task->punctuations();
+    if (!t.restoring) {
+      s.lag = 0;
+      s.restore_eta_seconds = -1;
+    }
+    // Resized in place: no allocation once the partitions are known.
+    s.partitions.resize(t.partitions.size());
+    s.waiting_since_ms.resize(t.partitions.size());
+    for (size_t i = 0; i < t.partitions.size(); ++i) {
+      const PartitionHandle& ph = t.partitions[i];
+      StreamsPartitionInfo& p = s.partitions[i];
+      if (p.topic != ph.tp.topic) p.topic = ph.tp.topic;
+      p.partition = ph.tp.partition;
+      p.consumed = ph.consumed;
+      p.position = t.task->Position(ph.tp);
+      if (p.position < 0) {
+        auto start = t.start_offsets.find(ph.tp);
+        if (start != t.start_offsets.end()) p.position = start->second;
+      }
+      p.end_offset = ph.end_offset;
+      p.buffered = t.task->BufferedRecords(ph.tp);
+      p.max_stall_ms = ph.stall.max_stall_ms;
+      s.waiting_since_ms[i] = ph.stall.waiting_since_ms();
+    }
   }
 }
 
 // ---------------------------------------------------------------------------------------
 // Commits
 
-void Instance::MaybeCommit(bool requested) {
+void Instance::ObserveCommit(Clock::time_point started) {
+  metrics_->ObserveCommit(std::chrono::duration<double>(Clock::now() - started).count());
+}
+
+void Instance::MaybeCommit(bool requested, StreamThread& thread) {
   if (!requested && Clock::now() - last_commit_ < options_.commit_interval) return;
   std::map<group::TopicPartition, int64_t> offsets;
+  Clock::time_point started;
   {
     ExclusiveEntry entry(gate_);
     if (stopping_.load() || state_.load() == InstanceState::kError) return;
     if (!requested && Clock::now() - last_commit_ < options_.commit_interval) return;
+    started = Clock::now();
     const Status s = CommitAllLocked("interval", &offsets);
     if (!s.ok()) Logger().warn("commit failed: {}", s.ToString());
   }
@@ -683,6 +822,8 @@ void Instance::MaybeCommit(bool requested) {
     const Status s = member_->CommitOffsets(offsets, OpTimeout());
     if (!s.ok()) Logger().warn("offset commit (interval) failed: {}", s.ToString());
   }
+  thread.busy_ns.fetch_add((Clock::now() - started).count(), std::memory_order_relaxed);
+  ObserveCommit(started);
 }
 
 Status Instance::CommitAllLocked(std::string_view why,
@@ -790,6 +931,7 @@ Status Instance::AssignPartitionsLocked(ActiveTask& t) {
   for (const group::TopicPartition& tp : t.task->partitions()) {
     PartitionHandle ph;
     ph.tp = tp;
+    ph.stall.Reset(NowMs());
     ph.queue = rd_kafka_queue_get_partition(consumer_->get(), tp.topic.c_str(), tp.partition);
     if (ph.queue == nullptr) {
       return Status::Internal("no queue for topic '" + tp.topic + "' partition " +
@@ -842,6 +984,7 @@ void Instance::CloseActiveLocked(const TaskId& id, bool clean) {
   if (it == active_.end()) return;
   ActiveTask& t = *it->second;
   if (t.restoring) {
+    restoring_count_.fetch_sub(1);
     const Status u = RestoreCall([this, id](ChangelogReader& r) {
       restoring_states_.erase(id);
       std::erase_if(pending_registrations_,
@@ -949,6 +1092,7 @@ Status Instance::CreateActiveLocked(const TaskId& id,
   const ErrorHandling handling = options_.deserialization_errors;
   KafkaCollector* collector = collector_.get();
   std::atomic<uint64_t>* skipped = &skipped_;
+  to.on_punctuation = [m = metrics_.get()](double seconds) { m->ObservePunctuation(seconds); };
   to.deserialization_handler = [handling, collector, skipped](const ConsumedRecord& r,
                                                               const Status& error) {
     switch (handling) {
@@ -998,6 +1142,7 @@ Status Instance::CreateActiveLocked(const TaskId& id,
   BROOK_RETURN_IF_ERROR(ref.task->StartRestoring());
   if (needs_restore) {
     ref.restoring = true;
+    restoring_count_.fetch_add(1);
     TaskStateManager* st = ref.state.get();
     return RestoreCall([this, id, st](ChangelogReader& r) {
       return RegisterOrDefer(r, id, st, RestoreMode::kRestoreActive);
@@ -1076,6 +1221,7 @@ void Instance::UpdateStandbysLocked(const std::set<TaskId>& standby,
 // Group callbacks (group thread)
 
 group::LocalState Instance::GetLocalState() {
+  BeginRebalance();  // the member is about to join: a rebalance starts
   group::LocalState ls;
   std::lock_guard lock(snap_mu_);
   ls.task_offset_sums = offset_sums_;
@@ -1083,10 +1229,14 @@ group::LocalState Instance::GetLocalState() {
 }
 
 void Instance::OnTasksRevoked(const std::set<TaskId>& tasks) {
+  BeginRebalance();
+  NoteRebalanceMoves({}, tasks);
   ExclusiveEntry entry(gate_);
   SetState(InstanceState::kRebalancing);
   if (state_.load() != InstanceState::kError) {
+    const auto started = Clock::now();
     const Status s = CommitAllLocked("revocation");
+    ObserveCommit(started);
     if (!s.ok())
       Logger().warn("commit before revoking {}: {}", group::TaskSetString(tasks), s.ToString());
   }
@@ -1094,6 +1244,9 @@ void Instance::OnTasksRevoked(const std::set<TaskId>& tasks) {
 }
 
 void Instance::OnTasksLost(const std::set<TaskId>& tasks) {
+  BeginRebalance();
+  NoteRebalanceMoves({}, tasks);
+  assigned_.store(false);
   ExclusiveEntry entry(gate_);
   SetState(InstanceState::kRebalancing);
   if (options_.guarantee == ProcessingGuarantee::kExactlyOnceV2) {
@@ -1113,6 +1266,7 @@ void Instance::OnTasksLost(const std::set<TaskId>& tasks) {
 }
 
 void Instance::OnAssignment(const group::GroupAssignment& assignment) {
+  BeginRebalance();
   ExclusiveEntry entry(gate_);
   if (state_.load() == InstanceState::kError || stopping_.load()) return;
   generation_ = assignment.generation;
@@ -1155,6 +1309,18 @@ void Instance::OnAssignment(const group::GroupAssignment& assignment) {
   }
   warmups_ = assignment.warmup;
   UpdateStandbysLocked(assignment.standby, assignment.warmup);
+  assigned_.store(true);
+  {
+    std::lock_guard lock(rebalance_mu_);
+    if (open_rebalance_) {
+      open_rebalance_->assigned = true;
+      open_rebalance_->info.generation = assignment.generation;
+      open_rebalance_->info.active = static_cast<int>(active_.size());
+    }
+  }
+  NoteRebalanceMoves(std::set<TaskId>(fresh.begin(), fresh.end()),
+                     std::set<TaskId>(gone.begin(), gone.end()));
+  MaybeFinishRebalance();
   // Warmups that are promoted or dropped may ask again next time.
   SetState(InstanceState::kRunning);
   Logger().info("generation {}: active {} standby {} warmup {}", assignment.generation,
@@ -1186,6 +1352,50 @@ void Instance::Fail(const Status& error) {
 InstanceStatus Instance::status() const {
   InstanceStatus s;
   s.state = state_.load();
+  s.now_ms = NowMs();
+  s.application_id = options_.application_id;
+  s.instance_id = group_options_.group_instance_id.value_or(group_options_.process_id);
+  s.process_start_ms = process_start_ms_;
+  s.assigned = assigned_.load();
+  s.consumed = consumed_.load(std::memory_order_relaxed);
+  const size_t threads = threads_started_.load() ? threads_.size() : 0;
+  for (size_t i = 0; i < threads; ++i) {
+    const StreamThread* t = threads_[i].get();
+    StreamsThreadInfo info{
+        .name = "stream-" + std::to_string(t->index),
+        .alive = t->alive.load(),
+        .last_loop_ms = t->last_loop_ms.load(std::memory_order_relaxed),
+        .busy_seconds = static_cast<double>(t->busy_ns.load(std::memory_order_relaxed)) / 1e9,
+        .tasks = t->task_count.load(std::memory_order_relaxed)};
+    s.busy_seconds += info.busy_seconds;
+    s.threads.push_back(std::move(info));
+  }
+  if (threads_started_.load()) {
+    s.threads.push_back(StreamsThreadInfo{
+        .name = "restore",
+        .alive = restore_alive_.load(),
+        .last_loop_ms = restore_last_loop_ms_.load(std::memory_order_relaxed),
+        .busy_seconds = static_cast<double>(restore_busy_ns_.load(std::memory_order_relaxed)) / 1e9,
+        .tasks = restore_tasks_.load(std::memory_order_relaxed)});
+  }
+  {
+    std::lock_guard lock(rebalance_mu_);
+    s.recent_rebalances.assign(rebalances_.begin(), rebalances_.end());
+    if (open_rebalance_) s.recent_rebalances.push_back(open_rebalance_->info);
+  }
+  std::map<group::TopicPartition, int64_t> probed;
+  std::map<TaskId, int64_t> state_bytes;
+  {
+    std::lock_guard lock(observed_mu_);
+    probed = probed_end_offsets_;
+    state_bytes = state_bytes_;
+    if (decision_) {
+      s.scaling = StreamsScalingInfo{.desired_replicas = decision_->desired,
+                                     .current_replicas = decision_->current_replicas,
+                                     .basis = std::string(scaling::BasisName(decision_->basis)),
+                                     .reason = decision_->reason};
+    }
+  }
   s.processed = processed_.load();
   s.skipped = skipped_.load();
   s.dropped = dropped_.load();
@@ -1198,10 +1408,26 @@ InstanceStatus Instance::status() const {
     s.generation = ms.generation;
     s.rebalances = ms.rebalances;
   }
-  std::lock_guard lock(snap_mu_);
-  if (!error_.ok()) s.error = error_.ToString();
-  for (const auto& [id, t] : task_status_) s.tasks.push_back(t);
-  for (const auto& [id, t] : standby_status_) s.tasks.push_back(t);
+  {
+    std::lock_guard lock(snap_mu_);
+    if (!error_.ok()) s.error = error_.ToString();
+    for (const auto& [id, t] : task_status_) s.tasks.push_back(t);
+    for (const auto& [id, t] : standby_status_) s.tasks.push_back(t);
+  }
+  for (TaskStatus& t : s.tasks) {
+    if (auto b = state_bytes.find(t.id); b != state_bytes.end()) t.state_bytes = b->second;
+    if (t.role != TaskRole::kActive) continue;
+    // Lag = end - position; the end is the newer of the consumer's cached high watermark and
+    // the observer thread's read (a paused partition is not fetched, its watermark ages).
+    for (size_t i = 0; i < t.partitions.size(); ++i) {
+      StreamsPartitionInfo& p = t.partitions[i];
+      auto probe = probed.find(group::TopicPartition{p.topic, p.partition});
+      metrics::CompletePartition(p, probe != probed.end() ? probe->second : -1,
+                                 i < t.waiting_since_ms.size() ? t.waiting_since_ms[i] : -1,
+                                 s.now_ms);
+    }
+    t.input_lag = metrics::InputLag(t.partitions);
+  }
   std::sort(s.tasks.begin(), s.tasks.end(), [](const TaskStatus& a, const TaskStatus& b) {
     return a.id != b.id ? a.id < b.id : a.role < b.role;
   });
@@ -1230,6 +1456,12 @@ std::chrono::milliseconds Instance::OpTimeout() const {
 Status Instance::Close(std::chrono::milliseconds timeout, bool leave) {
   if (closed_.exchange(true)) return Status::Ok();
   if (http_) http_->Stop();  // no query reads a store from here on
+  {
+    std::lock_guard lock(observer_mu_);
+    observer_stop_ = true;
+  }
+  observer_cv_.notify_all();
+  if (observer_thread_.joinable()) observer_thread_.join();
   // Every commit, flush and transaction step of the shutdown is bounded by the grace period
   // (further bounded by the broker round trips; the member's LeaveGroup has its own timeout).
   op_timeout_ms_.store(std::max<int64_t>(1, timeout.count()));
@@ -1253,7 +1485,9 @@ Status Instance::Close(std::chrono::milliseconds timeout, bool leave) {
   {
     ExclusiveEntry entry(gate_);
     if (!active_.empty() && !failed && state_.load() != InstanceState::kError) {
+      const auto started = Clock::now();
       Status s = CommitAllLocked("shutdown");
+      ObserveCommit(started);
       if (!s.ok()) result = s;
     }
     CloseAllActiveLocked(/*clean=*/!failed && state_.load() != InstanceState::kError);
@@ -1281,6 +1515,7 @@ Status Instance::Close(std::chrono::milliseconds timeout, bool leave) {
   if (consumer_) rd_kafka_consumer_close(consumer_->get());
   consumer_.reset();
   member_.reset();
+  assigned_.store(false);
   SetState(InstanceState::kNotRunning);
   {
     std::lock_guard lock(snap_mu_);
@@ -1325,11 +1560,238 @@ Status Instance::SetUpQueries() {
     return server.status().WithContext("http.listen (" + config_.Origin("http.listen") + ")");
   }
   http_ = std::move(server).value();
-  return queries_->RegisterRoutes(*http_);
+  BROOK_RETURN_IF_ERROR(queries_->RegisterRoutes(*http_));
+  // Draining before a scale-down (brook autoscale, src/autoscale): POST /drain?draining=true
+  // marks the instance draining (its tasks move away, it gets no new ones); false undoes it.
+  BROOK_RETURN_IF_ERROR(http_->Route("POST", "/drain", [this](const http::HttpRequest& r) {
+    const std::string v = r.Query("draining").value_or("true");
+    if (v != "true" && v != "false") {
+      return http::HttpResponse::Error(400, "draining must be true or false", {{"draining", v}});
+    }
+    if (!threads_started_.load() || closed_.load()) {
+      return http::HttpResponse::Error(503, "the instance is not running");
+    }
+    SetDraining(v == "true");
+    return http::HttpResponse::Json(200, {{"draining", v == "true"}});
+  }));
+  // Observability: /metrics, /healthz, /readyz, /status (src/metrics/README.md).
+  return metrics::RegisterEndpoints(
+      *http_,
+      metrics::EndpointSources{
+          .status = [this] { return ToStreamsStatus(status()); },
+          .status_json = [](const StreamsStatus& s) { return StatusToJson(s); },
+          .metrics = [this] { return MetricsText(); },
+          .health = metrics::HealthOptions{.stuck_after = group_options_.max_poll_interval}});
 }
 
 int Instance::http_port() const {
   return http_ ? http_->port() : 0;
+}
+
+std::string Instance::MetricsText() {
+  metrics::ExpositionInput in;
+  in.status = ToStreamsStatus(status());
+  in.resident_bytes = metrics::ResidentMemoryBytes();
+  in.health.stuck_after = group_options_.max_poll_interval;
+  {
+    std::lock_guard lock(observed_mu_);
+    in.rates = rates_;
+    in.group = group_sample_;
+    in.decision = decision_;
+  }
+  return metrics_->Expose(in);
+}
+
+// ---------------------------------------------------------------------------------------
+// Observer thread: the group read, state sizes, rates and the scaling signal
+
+void Instance::RunObserverThread() {
+  auto next = Clock::now();
+  while (true) {
+    {
+      std::unique_lock lock(observer_mu_);
+      if (observer_cv_.wait_until(lock, next, [this] { return observer_stop_; })) return;
+    }
+    next = Clock::now() + options_.scaling_interval;
+    ObserveOnce();
+  }
+}
+
+Result<metrics::GroupSample> Instance::ReadGroup(const InstanceStatus& status) {
+  if (!admin_) return Status::Unavailable("no admin client yet");
+  metrics::GroupSample g;
+  // Every source partition of every sub-topology (internal topics too: their records are
+  // processed like any other), and the task count.
+  std::vector<client::PartitionKey> partitions;
+  std::set<std::string> seen;
+  for (const SubtopologySpec& sub : topology_->subtopologies()) {
+    int32_t count = 0;
+    for (const std::string& topic : sub.source_topics) {
+      BROOK_ASSIGN_OR_RETURN(client::TopicInfo info, admin_->DescribeTopic(topic));
+      count = std::max(count, info.partitions);
+      if (!seen.insert(topic).second) continue;
+      for (int32_t p = 0; p < info.partitions; ++p) partitions.emplace_back(topic, p);
+    }
+    g.tasks += count;
+  }
+  g.source_partitions = static_cast<int>(partitions.size());
+  BROOK_ASSIGN_OR_RETURN(auto ends, admin_->ListOffsets(partitions, client::OffsetSpec::kLatest));
+  BROOK_ASSIGN_OR_RETURN(auto committed,
+                         admin_->ListGroupOffsets(options_.application_id, partitions));
+  // This instance's own positions are fresher than its commits.
+  std::map<client::PartitionKey, int64_t> positions = std::move(committed);
+  for (const TaskStatus& t : status.tasks) {
+    if (t.role != TaskRole::kActive) continue;
+    for (const StreamsPartitionInfo& p : t.partitions) {
+      if (p.position < 0) continue;
+      int64_t& pos = positions[client::PartitionKey{p.topic, p.partition}];
+      pos = std::max(pos, p.position);
+    }
+  }
+  std::vector<client::PartitionKey> uncommitted;
+  for (const client::PartitionKey& k : partitions) {
+    if (!positions.contains(k)) uncommitted.push_back(k);
+  }
+  if (!uncommitted.empty()) {
+    // Nothing committed: the group starts at the log start (auto.offset.reset=earliest, and
+    // internal topics always), or at the end (latest: no backlog).
+    std::map<client::PartitionKey, int64_t> starts;
+    const bool earliest = options_.reset_to_earliest;
+    if (earliest) {
+      BROOK_ASSIGN_OR_RETURN(starts,
+                             admin_->ListOffsets(uncommitted, client::OffsetSpec::kEarliest));
+    }
+    for (const client::PartitionKey& k : uncommitted) {
+      const bool internal = topology_->FindInternalTopic(k.first) != nullptr;
+      if (earliest || internal) {
+        auto it = starts.find(k);
+        positions[k] = it != starts.end() ? it->second : 0;
+      } else {
+        positions[k] = ends.contains(k) ? ends.at(k) : 0;
+      }
+    }
+  }
+  std::map<group::TopicPartition, int64_t> probed;
+  for (const auto& [k, end] : ends) {
+    g.source_end_offsets += end;
+    g.backlog_records += std::max<int64_t>(0, end - positions[k]);
+    probed[group::TopicPartition{k.first, k.second}] = end;
+  }
+  {
+    std::lock_guard lock(observed_mu_);
+    probed_end_offsets_ = std::move(probed);
+  }
+  Result<client::GroupDescription> group = admin_->DescribeGroup(options_.application_id);
+  if (group.ok()) {
+    g.members = group->members;
+  } else {
+    Logger().debug("describing group {}: {}", options_.application_id, group.status().ToString());
+  }
+  return g;
+}
+
+void Instance::ObserveOnce() {
+  // State sizes: bytes of each task directory on disk (no store is touched: any thread).
+  {
+    std::map<TaskId, int64_t> bytes;
+    for (const TaskStatus& t : status().tasks) {
+      std::error_code ec;
+      const std::filesystem::path dir = state_dir_.app_dir() / t.id.ToString();
+      int64_t total = 0;
+      for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+           !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        std::error_code fec;
+        if (it->is_regular_file(fec)) {
+          const auto size = it->file_size(fec);
+          if (!fec) total += static_cast<int64_t>(size);
+        }
+      }
+      if (!ec) bytes[t.id] = total;
+    }
+    std::lock_guard lock(observed_mu_);
+    state_bytes_ = std::move(bytes);
+  }
+  const InstanceStatus now = status();
+  Result<metrics::GroupSample> group = ReadGroup(now);
+  const double at = std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
+  std::optional<metrics::Rates> rates;
+  if (last_sample_)
+    rates = metrics::ComputeRates(ToStreamsStatus(*last_sample_), ToStreamsStatus(now));
+  last_sample_ = now;
+  std::optional<scaling::Decision> decision;
+  if (group.ok()) {
+    group->at_seconds = at;
+    int threads = 0;
+    for (const StreamsThreadInfo& t : now.threads) threads += t.name != "restore" ? 1 : 0;
+    metrics::ScalingReading reading{
+        .group = *group,
+        .self = scaling::InstanceReading{
+            .instance = now.instance_id,
+            .counters =
+                scaling::InstanceCounters{.records_processed = static_cast<int64_t>(now.processed),
+                                          .busy_seconds = now.busy_seconds,
+                                          .process_start_ms = now.process_start_ms},
+            .threads = std::max(1, threads)}};
+    Result<scaling::Decision> d = scaling_->Update(reading);
+    if (d.ok()) {
+      decision = std::move(d).value();
+    } else {
+      Logger().warn("scaling signal: {}", d.status().ToString());
+    }
+  } else {
+    Logger().warn("reading group {} for the scaling signal: {}", options_.application_id,
+                  group.status().ToString());
+  }
+  std::lock_guard lock(observed_mu_);
+  if (rates) rates_ = std::move(rates);
+  if (group.ok()) group_sample_ = *group;
+  if (decision) decision_ = std::move(decision);
+}
+
+// ---------------------------------------------------------------------------------------
+// Rebalance history
+
+namespace {
+constexpr size_t kRebalanceHistory = 10;
+}  // namespace
+
+void Instance::BeginRebalance() {
+  std::lock_guard lock(rebalance_mu_);
+  if (open_rebalance_) return;
+  OpenRebalance r{.info = {}, .started = Clock::now(), .assigned = false};
+  r.info.started_ms = NowMs();
+  r.info.generation = generation_;
+  open_rebalance_ = std::move(r);
+}
+
+void Instance::NoteRebalanceMoves(const std::set<TaskId>& added, const std::set<TaskId>& removed) {
+  std::lock_guard lock(rebalance_mu_);
+  if (!open_rebalance_) return;
+  StreamsRebalanceInfo& info = open_rebalance_->info;
+  for (const TaskId& id : added) {
+    if (std::find(info.added.begin(), info.added.end(), id) == info.added.end())
+      info.added.push_back(id);
+  }
+  for (const TaskId& id : removed) {
+    if (std::find(info.removed.begin(), info.removed.end(), id) == info.removed.end())
+      info.removed.push_back(id);
+  }
+  std::sort(info.added.begin(), info.added.end());
+  std::sort(info.removed.begin(), info.removed.end());
+}
+
+void Instance::MaybeFinishRebalance() {
+  std::lock_guard lock(rebalance_mu_);
+  if (!open_rebalance_ || !open_rebalance_->assigned || restoring_count_.load() > 0) return;
+  const double seconds =
+      std::chrono::duration<double>(Clock::now() - open_rebalance_->started).count();
+  StreamsRebalanceInfo info = std::move(open_rebalance_->info);
+  open_rebalance_.reset();
+  info.finished_ms = NowMs();
+  info.duration_ms = static_cast<int64_t>(seconds * 1000);
+  metrics_->ObserveRebalance(seconds);
+  rebalances_.push_back(std::move(info));
+  while (rebalances_.size() > kRebalanceHistory) rebalances_.pop_front();
 }
 
 QueryRouting Instance::Routing() const {

@@ -25,6 +25,12 @@
 //     becomes kError and error() says what and where. Close() still releases everything.
 //   - Close(timeout): stop processing, commit, checkpoint, leave (dynamic members; static
 //     ones only with leave=true), within the timeout where the broker allows.
+//   - Observability (src/metrics/README.md): with http.listen set, the HTTP server also
+//     serves /metrics, /healthz, /readyz and /status. Stream threads time their work and
+//     publish per-task and per-partition counters once per batch; an observer thread reads
+//     the group every scaling.interval.ms (source end offsets, committed offsets, members:
+//     admin requests, never on a stream thread), computes the rates of the last window and
+//     the scaling signal (brook_desired_replicas).
 //
 // Thread-safety: every public method is thread-safe.
 #pragma once
@@ -49,9 +55,13 @@
 #include "brook/config.h"
 #include "brook/ids.h"
 #include "brook/status.h"
+#include "brook/streams.h"
 #include "brook/topology.h"
+#include "client/admin.h"
 #include "client/kafka_handle.h"
 #include "group/member.h"
+#include "metrics/exposition.h"
+#include "metrics/scaling_signal.h"
 #include "runtime/changelog_reader.h"
 #include "runtime/interactive_queries.h"
 #include "runtime/kafka_collector.h"
@@ -87,6 +97,22 @@ struct TaskStatus {
   int64_t lag = 0;               // standby/warmup/restoring: changelog offsets behind
   int64_t max_stall_ms = 0;      // longest time records waited without progress
   int64_t last_progress_ms = 0;  // wall clock of the last processed record (or idle check)
+  // Active tasks, published by the owning stream thread once per batch.
+  uint64_t consumed = 0;    // records fetched into the task
+  uint64_t skipped = 0;     // deserialization errors skipped
+  double busy_seconds = 0;  // processing and punctuating it
+  uint64_t punctuations = 0;
+  std::vector<StreamsPartitionInfo> partitions;  // its source partitions once assigned
+  // Parallel to partitions: wall ms since which its records wait without progress, -1 when
+  // not waiting; status() turns it into stall_ms (an ongoing stall counts as it grows).
+  std::vector<int64_t> waiting_since_ms;
+  int64_t input_lag = -1;  // status(): sum of the partitions' lag, -1 unknown
+  // Restore progress (restore thread): changelog offsets to read since registration, read
+  // so far, and the ETA of an active restore (-1 unknown).
+  int64_t restore_total = 0;
+  int64_t restore_done = 0;
+  double restore_eta_seconds = -1;
+  int64_t state_bytes = -1;  // on-disk bytes of its task directory (observer thread)
 };
 
 struct InstanceStatus {
@@ -102,7 +128,20 @@ struct InstanceStatus {
   uint64_t dropped = 0;           // records processors dropped on purpose, since start
   uint64_t dead_lettered = 0;     // records sent to the dead-letter topic
   uint64_t commits = 0;
+  std::string application_id;
+  std::string instance_id;                 // group.instance.id, else the group's process id
+  int64_t process_start_ms = 0;            // when the instance was created
+  int64_t now_ms = 0;                      // when this status was taken
+  bool assigned = false;                   // holds an assignment of the current generation
+  uint64_t consumed = 0;                   // records fetched, every task, since start
+  double busy_seconds = 0;                 // every stream thread, since start
+  std::vector<StreamsThreadInfo> threads;  // stream threads, then "restore"
+  std::vector<StreamsRebalanceInfo> recent_rebalances;  // oldest first, at most 10
+  StreamsScalingInfo scaling;                           // the last scaling decision
 };
+
+// The public view of a status (brook::Streams::status(), /status). Defined in streams.cc.
+[[nodiscard]] StreamsStatus ToStreamsStatus(const InstanceStatus& status);
 
 class Instance final : public group::GroupListener, public QueryBackend {
  public:
@@ -137,6 +176,8 @@ class Instance final : public group::GroupListener, public QueryBackend {
   [[nodiscard]] InteractiveQueries& queries() { return *queries_; }
   // The HTTP server's bound port (the chosen one for port 0); 0 without a server.
   [[nodiscard]] int http_port() const;
+  // The Prometheus text exposition served at /metrics (src/metrics/README.md).
+  [[nodiscard]] std::string MetricsText();
   // QueryBackend, called from HTTP server threads and brook::Streams callers. Must not be
   // called from a stream thread (a processor or punctuator): WithActiveTask refuses that
   // with kFailedPrecondition. A task is read under the work gate (shared, given up after
@@ -164,17 +205,25 @@ class Instance final : public group::GroupListener, public QueryBackend {
 
   // Stream threads.
   void RunStreamThread(StreamThread& thread);
-  [[nodiscard]] Status PollInto(StreamThread& thread, std::chrono::milliseconds timeout);
+  // Takes what the thread's queue has (waiting at most `timeout`) into the tasks. The time
+  // since busy_mark counts as busy; the wait does not; busy_mark is reset after it.
+  [[nodiscard]] Status PollInto(StreamThread& thread, std::chrono::milliseconds timeout,
+                                Clock::time_point& busy_mark);
   [[nodiscard]] Status ProcessTasks(StreamThread& thread);
   void TakeRestored(StreamThread& thread);
   void UpdateThreadStats(StreamThread& thread);
+  // Per-partition progress after a task's turn: stalls, the stall histogram.
+  void TrackPartitionProgress(ActiveTask& t, int64_t now_ms);
 
   // Control paths; the caller holds the gate exclusively.
   // Commits every task. With `deferred`, the at-least-once offset commit is not sent but
   // returned there (the caller sends it after releasing the gate).
   [[nodiscard]] Status CommitAllLocked(
       std::string_view why, std::map<group::TopicPartition, int64_t>* deferred = nullptr);
-  void MaybeCommit(bool requested);
+  // Commits when the interval elapsed or a task asked; the commit's time counts as busy
+  // time of `thread`.
+  void MaybeCommit(bool requested, StreamThread& thread);
+  void ObserveCommit(Clock::time_point started);
   void CloseActiveLocked(const TaskId& id, bool clean);
   // The changelog offsets a checkpoint of `t` may claim: acknowledged writes, never behind
   // the task's current positions.
@@ -198,6 +247,17 @@ class Instance final : public group::GroupListener, public QueryBackend {
                                        TaskStateManager* state, RestoreMode mode);
   void RetryPendingRegistrations();
   void PublishRestoreStats();
+
+  // Observer thread (scaling.interval.ms): the group read, state sizes, rates and the
+  // scaling signal.
+  void RunObserverThread();
+  void ObserveOnce();
+  [[nodiscard]] Result<metrics::GroupSample> ReadGroup(const InstanceStatus& status);
+
+  // Rebalance history (any thread; rebalance_mu_).
+  void BeginRebalance();
+  void NoteRebalanceMoves(const std::set<TaskId>& added, const std::set<TaskId>& removed);
+  void MaybeFinishRebalance();
 
   void SetState(InstanceState s);
   // Timeout of commits and flushes: shutdown.timeout.ms, or Close()'s grace period.
@@ -271,6 +331,46 @@ class Instance final : public group::GroupListener, public QueryBackend {
   std::atomic<uint64_t> skipped_{0};
   std::atomic<uint64_t> dropped_{0};
   std::atomic<uint64_t> restored_active_{0};
+  std::atomic<uint64_t> consumed_{0};
+
+  // Observability (src/metrics). metrics_ is set by Create() and lives as long as the
+  // instance; histograms are observed from the threads that time the work.
+  std::unique_ptr<metrics::InstanceMetrics> metrics_;
+  const int64_t process_start_ms_;
+  std::atomic<bool> assigned_{false};         // an assignment of the current generation is held
+  std::atomic<bool> threads_started_{false};  // Start() made and started every thread
+  std::atomic<int> restoring_count_{0};       // active tasks restoring (gate writers change it)
+  // Restore thread liveness and work.
+  std::atomic<bool> restore_alive_{false};
+  std::atomic<int64_t> restore_last_loop_ms_{0};
+  std::atomic<int64_t> restore_busy_ns_{0};
+  std::atomic<int> restore_tasks_{0};
+  // Rebalances as this instance lives them (BeginRebalance .. MaybeFinishRebalance).
+  // (No default member initializers: clang's is_constructible of a nested class with them is
+  // false inside the enclosing class; BeginRebalance sets every field.)
+  struct OpenRebalance {
+    StreamsRebalanceInfo info;
+    Clock::time_point started;
+    bool assigned;  // an assignment arrived in it
+  };
+  mutable std::mutex rebalance_mu_;
+  std::optional<OpenRebalance> open_rebalance_;  // guarded by rebalance_mu_
+  std::deque<StreamsRebalanceInfo> rebalances_;  // guarded by rebalance_mu_; last 10
+  // Observer thread.
+  std::shared_ptr<client::Admin> admin_;  // set by CheckTopics(); thread-safe
+  std::thread observer_thread_;
+  std::mutex observer_mu_;
+  std::condition_variable observer_cv_;
+  bool observer_stop_ = false;                     // guarded by observer_mu_
+  std::optional<metrics::ScalingSignal> scaling_;  // observer thread only
+  std::optional<InstanceStatus> last_sample_;      // observer thread only
+  // What the observer thread derived, for status() and scrapes.
+  mutable std::mutex observed_mu_;
+  std::optional<metrics::Rates> rates_;                          // guarded by observed_mu_
+  std::optional<metrics::GroupSample> group_sample_;             // guarded by observed_mu_
+  std::optional<scaling::Decision> decision_;                    // guarded by observed_mu_
+  std::map<group::TopicPartition, int64_t> probed_end_offsets_;  // guarded by observed_mu_
+  std::map<TaskId, int64_t> state_bytes_;                        // guarded by observed_mu_
 };
 
 // Defines every key an instance reads (client, group, runtime).

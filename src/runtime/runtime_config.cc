@@ -1,5 +1,6 @@
 #include "runtime/runtime_config.h"
 
+#include <cstdlib>
 #include <string>
 
 namespace brook::runtime {
@@ -103,8 +104,8 @@ void DefineRuntimeKeys(ConfigSchema& schema) {
   schema.Define({.name = "http.listen",
                  .default_value = "",
                  .doc = "host:port (or :port for every interface) of this instance's HTTP server "
-                        "(interactive queries at /stores); empty = no server. Other instances "
-                        "reach it at application.server"});
+                        "(interactive queries at /stores; /metrics, /healthz, /readyz, /status); "
+                        "empty = no server. Other instances reach it at application.server"});
   schema.Define({.name = "interactive.query.timeout.ms",
                  .type = ConfigType::kInt,
                  .default_value = "5000",
@@ -112,6 +113,45 @@ void DefineRuntimeKeys(ConfigSchema& schema) {
                         "over every instance) waits for its answer",
                  .min = 1,
                  .max = 600000});
+  schema.Define({.name = "scaling.interval.ms",
+                 .type = ConfigType::kInt,
+                 .default_value = "5000",
+                 .doc = "how often the instance reads its group (source end offsets, committed "
+                        "offsets, members) on a background thread and recomputes its rates and "
+                        "brook_desired_replicas; 0 = never",
+                 .min = 0,
+                 .max = 3600000});
+  schema.Define({.name = "scaling.window.ms",
+                 .type = ConfigType::kInt,
+                 .default_value = "30000",
+                 .doc = "span of the scaling observation: the input rate and this instance's true "
+                        "rate are measured over it",
+                 .min = 1,
+                 .max = 86400000});
+  schema.Define({.name = "scaling.target.utilisation",
+                 .default_value = "0.8",
+                 .doc = "fraction of its true processing rate an instance should run at, in "
+                        "(0, 1]: the headroom of brook_desired_replicas"});
+  schema.Define({.name = "scaling.catch.up.target.seconds",
+                 .type = ConfigType::kInt,
+                 .default_value = "120",
+                 .doc = "the group's lag should drain within this time: adds lag / this to the "
+                        "input rate in brook_desired_replicas",
+                 .min = 1,
+                 .max = 86400});
+  schema.Define({.name = "scaling.min.replicas",
+                 .type = ConfigType::kInt,
+                 .default_value = "1",
+                 .doc = "fewest replicas brook_desired_replicas recommends (the task count wins "
+                        "if lower)",
+                 .min = 1,
+                 .max = 100000});
+  schema.Define({.name = "scaling.max.replicas",
+                 .type = ConfigType::kInt,
+                 .default_value = "0",
+                 .doc = "most replicas brook_desired_replicas recommends; 0 = the number of tasks",
+                 .min = 0,
+                 .max = 100000});
 }
 
 Result<RuntimeOptions> RuntimeOptionsFromConfig(const Config& config) {
@@ -145,6 +185,29 @@ Result<RuntimeOptions> RuntimeOptionsFromConfig(const Config& config) {
   o.reset_to_earliest = config.GetString("auto.offset.reset") == "earliest";
   o.http_listen = config.GetString("http.listen");
   o.query_timeout = std::chrono::milliseconds(config.GetInt("interactive.query.timeout.ms"));
+  o.scaling_interval = std::chrono::milliseconds(config.GetInt("scaling.interval.ms"));
+  o.scaling_window = std::chrono::milliseconds(config.GetInt("scaling.window.ms"));
+  {
+    const std::string& text = config.GetString("scaling.target.utilisation");
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size() || !(v > 0 && v <= 1)) {
+      return Status::InvalidArgument("scaling.target.utilisation (" +
+                                     config.Origin("scaling.target.utilisation") + "): '" + text +
+                                     "' is not a number in (0, 1]");
+    }
+    o.scaling_target_utilisation = v;
+  }
+  o.scaling_catch_up_target_seconds =
+      static_cast<double>(config.GetInt("scaling.catch.up.target.seconds"));
+  o.scaling_min_replicas = static_cast<int>(config.GetInt("scaling.min.replicas"));
+  o.scaling_max_replicas = static_cast<int>(config.GetInt("scaling.max.replicas"));
+  if (o.scaling_max_replicas != 0 && o.scaling_max_replicas < o.scaling_min_replicas) {
+    return Status::InvalidArgument(
+        "scaling.max.replicas (" + config.Origin("scaling.max.replicas") +
+        "): " + std::to_string(o.scaling_max_replicas) + " is below scaling.min.replicas (" +
+        std::to_string(o.scaling_min_replicas) + ")");
+  }
   return o;
 }
 

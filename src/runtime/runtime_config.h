@@ -1,5 +1,6 @@
 // Configuration keys of the stream runtime (threads, state directory, processing guarantee,
-// commit interval, error handlers, back-pressure, shutdown) and RuntimeOptions built from a
+// commit interval, error handlers, back-pressure, shutdown, HTTP server, scaling signal) and
+// RuntimeOptions built from a
 // loaded Config. Names follow Kafka Streams where one exists.
 //
 // Contract: RuntimeOptionsFromConfig needs a Config loaded with DefineClientKeys,
@@ -58,6 +59,17 @@ struct RuntimeOptions {
   // How long a query forwarded to another instance (or fanned out over all) waits for the
   // answer. Default: 5 s
   std::chrono::milliseconds query_timeout{5000};
+  // How often the observer thread reads the group (source end offsets, committed offsets,
+  // members), computes the rates of the last window and the scaling signal. 0 = never (no
+  // rates, group gauges or brook_desired_replicas). Default: 5 s
+  std::chrono::milliseconds scaling_interval{5000};
+  // Span of the scaling observation (scaling signal). Default: 30 s
+  std::chrono::milliseconds scaling_window{30000};
+  // The DS2 model's tunables (src/scaling/README.md). Defaults: 0.8, 120 s, 1, 0 (= tasks)
+  double scaling_target_utilisation = 0.8;
+  double scaling_catch_up_target_seconds = 120.0;
+  int scaling_min_replicas = 1;
+  int scaling_max_replicas = 0;
 };
 
 void DefineRuntimeKeys(ConfigSchema& schema);

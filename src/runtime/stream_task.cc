@@ -332,6 +332,15 @@ size_t StreamTask::BufferedRecords(const group::TopicPartition& partition) const
   return 0;
 }
 
+int64_t StreamTask::Position(const group::TopicPartition& partition) const {
+  for (const PartitionQueue& q : queues_) {
+    if (q.tp != partition) continue;
+    if (q.next_offset >= 0) return q.next_offset;
+    return q.records.empty() ? -1 : q.records.front().record.offset;
+  }
+  return -1;
+}
+
 std::map<group::TopicPartition, int64_t> StreamTask::CommittableOffsets() const {
   std::map<group::TopicPartition, int64_t> out;
   for (const PartitionQueue& q : queues_) {
@@ -438,6 +447,8 @@ Result<bool> StreamTask::Punctuate(PunctuationType type, int64_t now_ms) {
     const std::string kind = type == PunctuationType::kStreamTime ? "stream-time" : "wall-clock";
     services_->metadata = nullptr;
     services_->current_timestamp_ms = at;
+    const auto started = std::chrono::steady_clock::now();
+    ++punctuations_;
     try {
       s.fn(at);
     } catch (const NodeFailure& f) {
@@ -448,6 +459,10 @@ Result<bool> StreamTask::Punctuate(PunctuationType type, int64_t now_ms) {
     } catch (...) {
       failed = NodeFailed(internal::CurrentExceptionStatus(), s.node->kind(), s.node->name(),
                           "in its " + kind + " punctuator at " + std::to_string(at));
+    }
+    if (options_.on_punctuation) {
+      options_.on_punctuation(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     }
     if (!failed.ok()) break;
   }

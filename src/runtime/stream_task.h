@@ -107,6 +107,9 @@ struct StreamTaskOptions {
   // and task (the answer is kept); an error fails the record's task.
   // Default: nullptr (such sinks fail with kFailedPrecondition)
   std::function<Result<int32_t>(std::string_view topic)> partition_count;
+  // Called after each punctuator call (stream-time or wall-clock) with its duration in
+  // seconds, on the thread that drives the task (metrics). Default: nullptr
+  std::function<void(double seconds)> on_punctuation;
 };
 
 class StreamTask {
@@ -154,12 +157,16 @@ class StreamTask {
   // Buffered (not yet processed) records of one partition (0 for a foreign one), or all.
   [[nodiscard]] size_t BufferedRecords(const group::TopicPartition& partition) const;
   [[nodiscard]] size_t buffered_records() const { return buffered_; }
+  // The next offset of `partition` to process: the last processed or skipped record's + 1,
+  // else the first buffered record's; -1 when neither is known (or a foreign partition).
+  [[nodiscard]] int64_t Position(const group::TopicPartition& partition) const;
 
   [[nodiscard]] int64_t stream_time_ms() const;
   [[nodiscard]] int64_t current_timestamp_ms() const;
   [[nodiscard]] uint64_t processed_records() const { return processed_; }
   [[nodiscard]] uint64_t skipped_records() const { return skipped_; }
   [[nodiscard]] uint64_t dropped_records() const { return dropped_; }
+  [[nodiscard]] uint64_t punctuations() const { return punctuations_; }  // punctuator calls
   [[nodiscard]] const std::map<std::string, uint64_t, std::less<>>& dropped_by_reason() const {
     return dropped_by_reason_;
   }
@@ -224,6 +231,7 @@ class StreamTask {
   uint64_t processed_ = 0;
   uint64_t skipped_ = 0;
   uint64_t dropped_ = 0;
+  uint64_t punctuations_ = 0;
   std::map<std::string, uint64_t, std::less<>> dropped_by_reason_;
   bool commit_needed_ = false;
   bool commit_requested_ = false;

@@ -1,5 +1,6 @@
 #include "brook/streams.h"
 
+#include <cmath>
 #include <csignal>
 #include <cstdlib>
 #include <sstream>
@@ -58,7 +59,35 @@ std::string JsonString(std::string_view s) {
 
 }  // namespace
 
+namespace {
+
+// A number, or null for an unknown (negative) one.
+std::string OrNull(int64_t v) {
+  return v < 0 ? "null" : std::to_string(v);
+}
+std::string OrNull(double v) {
+  if (!(v >= 0) || !std::isfinite(v)) return "null";
+  std::ostringstream o;
+  o << v;
+  return o.str();
+}
+std::string Number(double v) {
+  return OrNull(v) == "null" ? "0" : OrNull(v);
+}
+
+std::string TaskList(const std::vector<TaskId>& ids) {
+  std::string out = "[";
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) out += ',';
+    out += JsonString(ids[i].ToString());
+  }
+  return out + "]";
+}
+
+}  // namespace
+
 std::string StatusToJson(const StreamsStatus& s) {
+  // The leading fields keep their order (tests and tools match on it); newer ones follow.
   std::ostringstream o;
   o << "{\"state\":" << JsonString(StreamsStateName(s.state))
     << ",\"error\":" << JsonString(s.error) << ",\"member_id\":" << JsonString(s.member_id)
@@ -73,9 +102,48 @@ std::string StatusToJson(const StreamsStatus& s) {
       << ",\"restoring\":" << (t.restoring ? "true" : "false") << ",\"processed\":" << t.processed
       << ",\"restored\":" << t.restored << ",\"lag\":" << t.lag
       << ",\"max_stall_ms\":" << t.max_stall_ms << ",\"last_progress_ms\":" << t.last_progress_ms
-      << ",\"dropped\":" << t.dropped << '}';
+      << ",\"dropped\":" << t.dropped << ",\"consumed\":" << t.consumed
+      << ",\"skipped\":" << t.skipped << ",\"input_lag\":" << OrNull(t.input_lag)
+      << ",\"busy_seconds\":" << Number(t.busy_seconds) << ",\"punctuations\":" << t.punctuations
+      << ",\"restore\":{\"total\":" << t.restore_total << ",\"done\":" << t.restore_done
+      << ",\"remaining\":" << t.lag << ",\"eta_seconds\":" << OrNull(t.restore_eta_seconds)
+      << "},\"state_bytes\":" << OrNull(t.state_bytes) << ",\"partitions\":[";
+    for (size_t j = 0; j < t.partitions.size(); ++j) {
+      const StreamsPartitionInfo& p = t.partitions[j];
+      if (j > 0) o << ',';
+      o << "{\"topic\":" << JsonString(p.topic) << ",\"partition\":" << p.partition
+        << ",\"consumed\":" << p.consumed << ",\"position\":" << OrNull(p.position)
+        << ",\"end_offset\":" << OrNull(p.end_offset) << ",\"lag\":" << OrNull(p.lag)
+        << ",\"buffered\":" << p.buffered << ",\"stall_ms\":" << p.stall_ms
+        << ",\"max_stall_ms\":" << p.max_stall_ms << '}';
+    }
+    o << "]}";
   }
-  o << "]}";
+  o << "],\"application_id\":" << JsonString(s.application_id)
+    << ",\"instance_id\":" << JsonString(s.instance_id)
+    << ",\"process_start_ms\":" << s.process_start_ms << ",\"now_ms\":" << s.now_ms
+    << ",\"assigned\":" << (s.assigned ? "true" : "false") << ",\"consumed\":" << s.consumed
+    << ",\"busy_seconds\":" << Number(s.busy_seconds) << ",\"threads\":[";
+  for (size_t i = 0; i < s.threads.size(); ++i) {
+    const StreamsThreadInfo& t = s.threads[i];
+    if (i > 0) o << ',';
+    o << "{\"name\":" << JsonString(t.name) << ",\"alive\":" << (t.alive ? "true" : "false")
+      << ",\"last_loop_ms\":" << t.last_loop_ms << ",\"busy_seconds\":" << Number(t.busy_seconds)
+      << ",\"tasks\":" << t.tasks << '}';
+  }
+  o << "],\"recent_rebalances\":[";
+  for (size_t i = 0; i < s.recent_rebalances.size(); ++i) {
+    const StreamsRebalanceInfo& r = s.recent_rebalances[i];
+    if (i > 0) o << ',';
+    o << "{\"generation\":" << r.generation << ",\"started_ms\":" << r.started_ms
+      << ",\"finished_ms\":" << OrNull(r.finished_ms)
+      << ",\"duration_ms\":" << OrNull(r.duration_ms) << ",\"added\":" << TaskList(r.added)
+      << ",\"removed\":" << TaskList(r.removed) << ",\"active\":" << r.active << '}';
+  }
+  o << "],\"scaling\":{\"desired_replicas\":" << OrNull(int64_t{s.scaling.desired_replicas})
+    << ",\"current_replicas\":" << OrNull(int64_t{s.scaling.current_replicas})
+    << ",\"basis\":" << JsonString(s.scaling.basis)
+    << ",\"reason\":" << JsonString(s.scaling.reason) << "}}";
   return o.str();
 }
 
@@ -122,31 +190,7 @@ StreamsState Streams::state() const {
 }
 
 StreamsStatus Streams::status() const {
-  const runtime::InstanceStatus in = impl_->status();
-  StreamsStatus s;
-  s.state = ToPublic(in.state);
-  s.error = in.error;
-  s.member_id = in.member_id;
-  s.generation = in.generation;
-  s.rebalances = in.rebalances;
-  s.processed = in.processed;
-  s.restored = in.restored;
-  s.skipped = in.skipped;
-  s.dropped = in.dropped;
-  s.dead_lettered = in.dead_lettered;
-  s.commits = in.commits;
-  for (const runtime::TaskStatus& t : in.tasks) {
-    s.tasks.push_back(StreamsTaskInfo{.id = t.id,
-                                      .role = std::string(runtime::TaskRoleName(t.role)),
-                                      .restoring = t.restoring,
-                                      .processed = t.processed,
-                                      .dropped = t.dropped,
-                                      .restored = t.restored,
-                                      .lag = t.lag,
-                                      .max_stall_ms = t.max_stall_ms,
-                                      .last_progress_ms = t.last_progress_ms});
-  }
-  return s;
+  return runtime::ToStreamsStatus(impl_->status());
 }
 
 std::string Streams::error() const {
@@ -178,6 +222,57 @@ std::optional<std::string> Streams::QueryKeyValue(std::string_view store,
                                                   std::string_view key_bytes) const {
   return impl_->queries().GetLocal(store, key_bytes).ValueOrThrow();
 }
+
+namespace runtime {
+
+StreamsStatus ToStreamsStatus(const InstanceStatus& in) {
+  StreamsStatus s;
+  s.state = ToPublic(in.state);
+  s.error = in.error;
+  s.member_id = in.member_id;
+  s.generation = in.generation;
+  s.rebalances = in.rebalances;
+  s.processed = in.processed;
+  s.restored = in.restored;
+  s.skipped = in.skipped;
+  s.dropped = in.dropped;
+  s.dead_lettered = in.dead_lettered;
+  s.commits = in.commits;
+  s.application_id = in.application_id;
+  s.instance_id = in.instance_id;
+  s.process_start_ms = in.process_start_ms;
+  s.now_ms = in.now_ms;
+  s.assigned = in.assigned;
+  s.consumed = in.consumed;
+  s.busy_seconds = in.busy_seconds;
+  s.threads = in.threads;
+  s.recent_rebalances = in.recent_rebalances;
+  s.scaling = in.scaling;
+  for (const TaskStatus& t : in.tasks) {
+    s.tasks.push_back(StreamsTaskInfo{.id = t.id,
+                                      .role = std::string(TaskRoleName(t.role)),
+                                      .restoring = t.restoring,
+                                      .processed = t.processed,
+                                      .dropped = t.dropped,
+                                      .restored = t.restored,
+                                      .lag = t.lag,
+                                      .max_stall_ms = t.max_stall_ms,
+                                      .last_progress_ms = t.last_progress_ms,
+                                      .consumed = t.consumed,
+                                      .skipped = t.skipped,
+                                      .input_lag = t.input_lag,
+                                      .busy_seconds = t.busy_seconds,
+                                      .punctuations = t.punctuations,
+                                      .restore_total = t.restore_total,
+                                      .restore_done = t.restore_done,
+                                      .restore_eta_seconds = t.restore_eta_seconds,
+                                      .state_bytes = t.state_bytes,
+                                      .partitions = t.partitions});
+  }
+  return s;
+}
+
+}  // namespace runtime
 
 void BlockShutdownSignals() {
   sigset_t set;
