@@ -4,7 +4,9 @@
 #pragma once
 
 #include <librdkafka/rdkafka.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,6 +35,24 @@ inline std::string Int64Bytes(int64_t v) {
 }
 inline int64_t ParseInt64(std::string_view b) {
   return state::Int64Serde().Deserialize(b).value();
+}
+
+// A loopback port nobody listens on right now (the kernel's choice for port 0), for an
+// app's http.listen.
+inline int FreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = -1;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
 }
 
 // A child process (count_app) with its stdout and stderr appended to a log file.
