@@ -120,6 +120,21 @@ void KafkaCollector::OnDelivery(const rd_kafka_message_t* msg) {
                            " failed: " + client::RdKafkaErrorString(msg->err);
   if (transactional() || options_.production_errors == ErrorHandling::kFail ||
       topic == options_.dead_letter_topic) {
+    // A newer producer with the same transactional.id fenced this one (a second instance
+    // claimed the same identity): say so, whichever error code the broker chose to send.
+    std::array<char, 512> fatal{};
+    const rd_kafka_resp_err_t fatal_err =
+        rd_kafka_fatal_error(handle_->get(), fatal.data(), fatal.size());
+    if (transactional() &&
+        (fatal_err != RD_KAFKA_RESP_ERR_NO_ERROR || msg->err == RD_KAFKA_RESP_ERR__FENCED ||
+         msg->err == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH ||
+         msg->err == RD_KAFKA_RESP_ERR_PRODUCER_FENCED)) {
+      std::string why = what + " (FENCED: another producer with transactional.id '" +
+                        options_.transactional_id + "' took over";
+      if (fatal_err != RD_KAFKA_RESP_ERR_NO_ERROR) why += std::string("; ") + fatal.data();
+      SetError(Status::FailedPrecondition(why + ")"));
+      return;
+    }
     SetError(Status::Unavailable(what));
     return;
   }
