@@ -138,12 +138,14 @@ Result<AutoscalerStep> Autoscaler::Tick(Millis now) {
       step.notes.push_back("ordinal " + std::to_string(i) + ": no " + std::string(kDesiredGauge));
     }
   }
+  step.instances_reporting = static_cast<int>(values.size());
   const std::optional<int> median = MedianReplicas(std::move(values));
   if (!median) {
     step.notes.emplace_back("no signal: holding");
     return step;
   }
   step.recommendation = std::clamp(*median, options_.min_replicas, options_.max_replicas);
+  if (options_.recommend_only) return step;
   step.decision = stabilizer_.Observe(now, *step.recommendation, step.current_replicas);
   const auto& d = *step.decision;
   if (d.action == scaling::Action::kScaleUp) {

@@ -22,6 +22,12 @@
 //      contract on the instance: 200 once set; any other answer is logged in the step and
 //      the drain still waits at most the timeout), then waits as in step 2.
 //
+// Recommend-only (options.recommend_only, `brook autoscale --recommend-only`): steps 1 and 3
+// only. The recommendation (the median, clamped) is computed and returned, the Stabilizer
+// is not run and nothing is changed: no SetReplicas(), no POST /drain. The actuator is only
+// read, so it needs only `get` on the scale. Used when an HPA or KEDA acts on the exported
+// recommendation (their `behavior` then does what the Stabilizer does).
+//
 // Instance endpoints come from `endpoints(replicas)`: "host:port" of ordinals 0..replicas-1.
 //
 // Thread-safety: an Autoscaler is a value with state; one owner calls Tick() (no locking).
@@ -78,6 +84,8 @@ struct AutoscalerOptions {
   int min_replicas = 1;
   int max_replicas = 100;
   Millis drain_timeout{120000};
+  // Compute the recommendation only; never scale or drain (above).
+  bool recommend_only = false;
   std::function<std::vector<std::string>(int replicas)> endpoints;
 };
 
@@ -92,6 +100,7 @@ struct AutoscalerOptions {
 struct AutoscalerStep {
   int current_replicas = 0;
   std::optional<int> recommendation;  // the median, clamped; none while draining
+  int instances_reporting = 0;        // instances whose brook_desired_replicas was read
   std::optional<scaling::StabilizerDecision> decision;
   std::vector<int> draining;       // ordinals being drained
   std::optional<int> acted;        // SetReplicas(n) done this tick

@@ -65,8 +65,9 @@ std::string Ep(int i) {
 
 class AutoscalerTest : public ::testing::Test {
  protected:
-  Autoscaler Make() {
+  Autoscaler Make(bool recommend_only = false) {
     AutoscalerOptions o;
+    o.recommend_only = recommend_only;
     o.stabilizer.scale_up_window = Millis(0);
     o.stabilizer.scale_down_window = Millis(1000);
     o.stabilizer.cooldown = Millis(0);
@@ -180,6 +181,31 @@ TEST_F(AutoscalerTest, NoSignalHoldsAndUnreadableInstancesAreNoted) {
   instances_.desired.erase(Ep(4));
   step = a.Tick(Millis(20)).ValueOrThrow();
   EXPECT_THAT(step.notes, ::testing::Contains(HasSubstr("ordinal 3: down: i3")));
+}
+
+TEST_F(AutoscalerTest, RecommendOnlyComputesButNeverActs) {
+  auto a = Make(/*recommend_only=*/true);
+  actuator_.replicas = 3;
+  instances_.desired = {{Ep(0), 7}, {Ep(1), 6}, {Ep(2), 40}};  // median 7
+  auto step = a.Tick(Millis(0)).ValueOrThrow();
+  EXPECT_EQ(step.recommendation, 7);
+  EXPECT_EQ(step.instances_reporting, 3);
+  EXPECT_FALSE(step.decision.has_value());
+  EXPECT_FALSE(step.acted.has_value());
+  AllWant(3, 1);  // a scale-down, long past the window: still nothing done, no drain
+  for (int t = 1; t <= 5; ++t) {
+    step = a.Tick(Millis(t * 1000)).ValueOrThrow();
+    EXPECT_EQ(step.recommendation, 1);
+    EXPECT_TRUE(step.draining.empty());
+  }
+  EXPECT_FALSE(a.draining());
+  EXPECT_TRUE(actuator_.sets.empty());
+  EXPECT_TRUE(instances_.posts.empty());
+  EXPECT_EQ(actuator_.replicas, 3);
+  instances_.desired = {{Ep(0), 50}};  // clamped to max_replicas, one instance reporting
+  step = a.Tick(Millis(6000)).ValueOrThrow();
+  EXPECT_EQ(step.recommendation, 10);
+  EXPECT_EQ(step.instances_reporting, 1);
 }
 
 }  // namespace

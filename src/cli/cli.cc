@@ -214,10 +214,23 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   as->add_option("--kubeconfig", autoscale.kubeconfig,
                  "k8s: kubeconfig file (default: the pod's service account)");
   as->add_option("--context", autoscale.context, "k8s: kubeconfig context (default: current)");
-  as->add_option("--instances", autoscale.instances,
-                 "Instance endpoints host:port,... in ordinal order, or 'local' (the runner's)")
-      ->capture_default_str();
+  auto* instances_opt =
+      as->add_option("--instances", autoscale.instances,
+                     "Instance endpoints host:port,... in ordinal order, or 'local' (the runner's)")
+          ->capture_default_str();
+  as->add_option("--instances-pattern", autoscale.instances_pattern,
+                 "Instance endpoint of each ordinal: host:port with {ordinal} (and, with k8s:, "
+                 "{namespace}, {statefulset}), e.g. {statefulset}-{ordinal}.svc-headless."
+                 "{namespace}.svc:8080")
+      ->excludes(instances_opt);
+  as->add_option("--listen", autoscale.listen,
+                 "Serve GET /metrics (brook_autoscaler_*) and /healthz on host:port or :port");
+  as->add_flag("--recommend-only", autoscale.recommend_only,
+               "Compute and export the recommendation only; never scale or drain (HPA/KEDA)");
+  as->add_flag("--check", autoscale.check,
+               "Validate the arguments, print what would run, and exit (no file, no network)");
   as->add_option("--interval-ms", autoscale.interval_ms, "Decision interval")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   as->add_option("--scale-up-window-ms", autoscale.scale_up_window_ms,
                  "Scale up to the min recommendation over this window")
@@ -239,9 +252,57 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
                  "Scale down anyway after draining this long")
       ->capture_default_str();
   as->add_option("--http-timeout-ms", autoscale.http_timeout_ms, "Timeout of each instance call")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   as->add_flag("--once", autoscale.once, "One decision, then exit");
   as->callback([&] { action = [&](const Config&) { return Autoscale(autoscale, out); }; });
+
+  // demo
+  DemoCliOptions demo_opts;
+  auto* dm = app.add_subcommand(
+      "demo", "The elastic demo: an app under brook local + brook autoscale through a load step");
+  dm->add_option("--app", demo_opts.app,
+                 "The activity example's program (default: from the build tree next to brook)");
+  dm->add_option("--work-dir", demo_opts.work_dir,
+                 "Logs, instance state, samples.json, report.html (default /tmp/brook-demo-<time>)");
+  dm->add_option("--profile", demo_opts.profile,
+                 "Load profile name:rate:seconds,... (default low:1500:60,high:6000:120,low:1500:120)");
+  dm->add_option("--partitions", demo_opts.partitions, "Input partitions (= tasks)")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  dm->add_option("--work-us", demo_opts.work_us,
+                 "Simulated work per record, microseconds (capacity ~1e6/us per instance)")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  dm->add_option("--users", demo_opts.users, "Distinct keys")
+      ->check(CLI::Range(1, 10000000))
+      ->capture_default_str();
+  dm->add_option("--replicas", demo_opts.replicas, "Instances at the start")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  dm->add_option("--min-replicas", demo_opts.min_replicas, "Autoscaler lower bound")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  dm->add_option("--max-replicas", demo_opts.max_replicas, "Autoscaler upper bound")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  dm->add_option("--sample-interval-ms", demo_opts.sample_interval_ms, "Live table period")
+      ->check(CLI::Range(100, 600000))
+      ->capture_default_str();
+  dm->add_option("--autoscale-interval-ms", demo_opts.autoscale_interval_ms,
+                 "Autoscaler decision interval")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  dm->add_option("--scale-down-window-ms", demo_opts.scale_down_window_ms,
+                 "Autoscaler scale-down stabilisation window")
+      ->capture_default_str();
+  dm->add_option("--cooldown-ms", demo_opts.cooldown_ms, "Autoscaler cooldown after an action")
+      ->capture_default_str();
+  dm->add_option("--settle-timeout-ms", demo_opts.settle_timeout_ms,
+                 "Longest wait for the lag to reach 0 after the load")
+      ->capture_default_str();
+  dm->add_flag("--keep-topics", demo_opts.keep_topics, "Keep the run's topics");
+  dm->callback([&] { action = [&](const Config& c) { return Demo(c, demo_opts, out); }; });
 
   std::vector<const char*> argv;
   argv.push_back("brook");

@@ -86,6 +86,10 @@ struct AutoscaleOptions {
   std::string kubeconfig;           // k8s: a kubeconfig file instead of the in-cluster account
   std::string context;              // kubeconfig context ("" = current-context)
   std::string instances = "local";  // "local" or host:port,... (ordinal order)
+  std::string instances_pattern;    // host:port with {ordinal} ({namespace}, {statefulset})
+  std::string listen;               // "" = no HTTP server; else /metrics, /healthz there
+  bool recommend_only = false;      // compute and export, never scale or drain
+  bool check = false;               // validate the arguments, print the plan, exit
   uint64_t interval_ms = 15000;
   uint64_t scale_up_window_ms = 0;
   uint64_t scale_down_window_ms = 300000;
@@ -98,7 +102,29 @@ struct AutoscaleOptions {
   uint64_t http_timeout_ms = 5000;
   bool once = false;  // one tick, then exit
 };
-// `brook autoscale`: the control loop until SIGINT/SIGTERM (or one tick with --once).
+// `brook autoscale`: the control loop until SIGINT/SIGTERM (or one tick with --once). Every
+// argument is validated before any file is read or connection made (errors name the flag);
+// with --check that is all it does: the plan is printed to `out`.
 [[nodiscard]] Status Autoscale(const AutoscaleOptions& o, std::ostream& out);
+
+struct DemoCliOptions {
+  std::string app;       // the activity example's binary ("" = next to brook in the build tree)
+  std::string work_dir;  // "" = /tmp/brook-demo-<time>
+  std::string profile;   // "" = the default profile
+  int partitions = 16;
+  int64_t work_us = 250;
+  int64_t users = 20000;
+  int replicas = 1;
+  int min_replicas = 1;
+  int max_replicas = 4;
+  uint64_t sample_interval_ms = 2000;
+  uint64_t autoscale_interval_ms = 5000;
+  uint64_t scale_down_window_ms = 30000;
+  uint64_t cooldown_ms = 15000;
+  uint64_t settle_timeout_ms = 180000;
+  bool keep_topics = false;
+};
+// `brook demo`: the elastic demo (src/demo/elastic_demo.h).
+[[nodiscard]] Status Demo(const Config& config, const DemoCliOptions& o, std::ostream& out);
 
 }  // namespace brook::cli

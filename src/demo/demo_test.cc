@@ -114,13 +114,14 @@ TEST(ObserveTest, MalformedStatusNamesTheField) {
 InstanceView View(int ordinal, int64_t start, int64_t processed, int64_t gen,
                   std::map<std::string, int64_t> stalls = {}, int64_t ongoing = 0,
                   std::optional<int> desired = std::nullopt) {
+  const auto tasks = static_cast<int>(stalls.size());
   return InstanceView{.ordinal = ordinal,
                       .state = "RUNNING",
                       .ready = true,
                       .process_start_ms = start,
                       .processed = processed,
                       .generation = gen,
-                      .active_tasks = static_cast<int>(stalls.size()),
+                      .active_tasks = tasks,
                       .desired = desired,
                       .task_max_stall_ms = std::move(stalls),
                       .ongoing_stall_ms = ongoing};

@@ -6,10 +6,15 @@
 #
 # Usage: chart_test.sh [CASE...]
 #   build          build the validator if missing and fetch the schemas (the ctest fixture)
-#   <name>         ci/<name>-values.yaml with expect/common.yaml and expect/<name>.yaml
-#   negative       misspelt fields, values, enums, references: each must fail, naming the
-#                  template, the object and the field
+#   <name>         ci/<name>-values.yaml with expect/common.yaml and expect/<name>.yaml;
+#                  when it runs `brook autoscale`, its rendered command line must be accepted
+#                  by the real binary: `brook autoscale <args> --check`
+#   negative       misspelt fields, values, enums, references, autoscaler flags: each must
+#                  fail, naming the template, the object and the field (or the flag)
 # No CASE: all of them. Exit status 0 when every check passed.
+#
+# BROOK_BIN: the `brook` binary of the build (CMake passes it); needed by the autoscaler
+# checks, which fail without it.
 set -euo pipefail
 export LC_ALL=C
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -47,6 +52,63 @@ case_values() {
   else
     fail "$name"
   fi
+  if grep -q '^kind: Deployment$' "$work/$name.yaml"; then
+    autoscaler_check "$name: autoscaler command line" "$chart" 0 "arguments ok" -- -f "$values"
+  fi
+}
+
+# The autoscaler container's command and args as rendered (one per line), from
+# validator arguments.
+autoscaler_command() {
+  validate -q "$@" -print \
+    'Deployment/brook-autoscaler={range .spec.template.spec.containers[?(@.name=="autoscaler")].command[*]}{@}{"\n"}{end}{range .spec.template.spec.containers[?(@.name=="autoscaler")].args[*]}{@}{"\n"}{end}'
+}
+
+# autoscaler_check NAME CHART_DIR WANT_RC SUBSTRING... -- VALIDATOR_ARGS...: render the chart,
+# run the autoscaler's command line with the real binary and --check (it validates every flag
+# and value, reads no file, connects nowhere); its exit status must be WANT_RC and its output
+# contain every substring.
+autoscaler_check() {
+  local name=$1 dir=$2 want_rc=$3
+  shift 3
+  local want=()
+  while (($# > 0)) && [[ "$1" != -- ]]; do
+    want+=("$1")
+    shift
+  done
+  shift
+  if [[ -z "${BROOK_BIN:-}" || ! -x "${BROOK_BIN:-}" ]]; then
+    fail "$name: BROOK_BIN (the brook binary of the build) is not set or not executable"
+    return
+  fi
+  local cmd
+  if ! cmd="$(autoscaler_command -chart "$dir" "$@")"; then
+    fail "$name: could not render the autoscaler's command"
+    return
+  fi
+  local argv=()
+  mapfile -t argv <<<"$cmd"
+  if ((${#argv[@]} < 2)) || [[ "${argv[0]}" != brook || "${argv[1]}" != autoscale ]]; then
+    fail "$name: the command is not 'brook autoscale ...': ${argv[*]}"
+    return
+  fi
+  local out rc=0
+  # (BROOK_BIN itself is unset for the binary: it reads BROOK_* variables as config keys.)
+  out="$(env -u BROOK_BIN "$BROOK_BIN" "${argv[@]:1}" --check 2>&1)" || rc=$?
+  if ((rc != want_rc)); then
+    fail "$name: brook ${argv[*]:1} --check: exit status $rc, want $want_rc; output:"
+    printf '%s\n' "$out" | sed 's/^/    /'
+    return
+  fi
+  local w
+  for w in "${want[@]}"; do
+    if [[ "$out" != *"$w"* ]]; then
+      fail "$name: brook ${argv[*]:1} --check: the output lacks '$w'; output:"
+      printf '%s\n' "$out" | sed 's/^/    /'
+      return
+    fi
+  done
+  pass "$name: brook ${argv[*]:1} --check: exit status $rc ($(printf '%s\n' "$out" | head -n 1 | cut -c1-120))"
 }
 
 # expect_failure NAME CHART_DIR SUBSTRING... -- VALIDATOR_ARGS...: the validator must exit 1
@@ -156,6 +218,19 @@ case_negative() {
   expect_failure "grace period too short" "$chart" \
     'lifecycle.terminationGracePeriodSeconds (20) must exceed' \
     -- --set lifecycle.terminationGracePeriodSeconds=20
+  # The autoscaler's command line goes through the real binary: a misspelt flag in the
+  # template, or extraArgs repeating a chart flag, fail. So do min/max the wrong way round.
+  d="$(patched flag _helpers.tpl 's/--scale-down-window-ms=/--scale-down-windows-ms=/')"
+  autoscaler_check "misspelt autoscaler flag" "$d" 2 'scale-down-windows-ms' \
+    -- -f "$ci/brook-autoscaler-values.yaml"
+  d="$(patched flag2 _helpers.tpl 's/--instances-pattern=%s-{ordinal}/--instances-pattern=%s-{ordnal}/')"
+  autoscaler_check "bad instances pattern" "$d" 1 '--instances-pattern: ' 'unknown placeholder {ordnal}' \
+    -- -f "$ci/hpa-values.yaml"
+  autoscaler_check "extraArgs repeating a chart flag" "$chart" 2 '--interval-ms' \
+    -- -f "$ci/keda-values.yaml" --set 'autoscaler.extraArgs[0]=--interval-ms=5'
+  expect_failure "maxReplicas below minReplicas" "$chart" \
+    'autoscaling.maxReplicas (2) must be at least autoscaling.minReplicas (3)' \
+    -- -f "$ci/keda-values.yaml" --set autoscaling.minReplicas=3 --set autoscaling.maxReplicas=2
   # The content checks can fail too: the defaults have no HPA.
   expect_failure "expectations of another values file" "$chart" \
     'expect/hpa.yaml #1 (HorizontalPodAutoscaler): 0 rendered, want 1' \

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strings"
 
 	"k8s.io/client-go/util/jsonpath"
 	"sigs.k8s.io/yaml"
@@ -31,6 +32,30 @@ type expectation struct {
 	Matches string  `json:"matches,omitempty"`
 	Absent  bool    `json:"absent,omitempty"`
 	Why     string  `json:"why,omitempty"`
+}
+
+// printPath evaluates "KIND/NAME=JSONPATH" (-print) on the one rendered object of that kind
+// and name. A malformed spec or path is a usageError; no such object is an error.
+func printPath(spec string, objs []*object) (string, error) {
+	target, path, ok := strings.Cut(spec, "=")
+	kind, name, ok2 := strings.Cut(target, "/")
+	if !ok || !ok2 || kind == "" || name == "" || path == "" {
+		return "", usageError{fmt.Errorf("-print %q: want KIND/NAME=JSONPATH", spec)}
+	}
+	jp := jsonpath.New("print").AllowMissingKeys(true)
+	if err := jp.Parse(path); err != nil {
+		return "", usageError{fmt.Errorf("-print %q: %w", spec, err)}
+	}
+	for _, o := range objs {
+		if o.kind == kind && o.name == name {
+			var buf bytes.Buffer
+			if err := jp.Execute(&buf, o.content); err != nil {
+				return "", fmt.Errorf("-print %s/%s: %v", kind, name, err)
+			}
+			return buf.String(), nil
+		}
+	}
+	return "", fmt.Errorf("-print: no %s %s rendered", kind, name)
 }
 
 func checkExpectations(file string, objs []*object) ([]string, error) {

@@ -75,6 +75,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.lock, "schemas", "", "schema lock file (required)")
 	fs.StringVar(&o.output, "output", "", "also write the rendered manifests to this file")
 	fs.Var(&o.expects, "expect", "expectations file (repeatable)")
+	fs.Var(&o.prints, "print", "KIND/NAME=JSONPATH: print the kubectl JSONPath output of that rendered object to stdout (repeatable; e.g. a container's command for a test to run)")
 	fs.BoolVar(&o.fetchOnly, "fetch-schemas", false, "fetch the schemas of the lock file and exit")
 	fs.BoolVar(&o.quiet, "q", false, "print nothing when everything is valid")
 	if err := fs.Parse(args); err != nil {
@@ -109,6 +110,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 type options struct {
 	chart, release, namespace, kubeVersion, lock, output string
 	valueFiles, sets, stringSets, apiVersions, expects   stringList
+	prints                                               stringList
 	fetchOnly, quiet                                     bool
 }
 
@@ -178,6 +180,17 @@ func validateChart(o options, stdout io.Writer) ([]string, error) {
 			return nil, usageError{err}
 		}
 		problems = append(problems, ps...)
+	}
+	for _, p := range o.prints {
+		out, err := printPath(p, objs)
+		if err != nil {
+			if errors.As(err, &usageError{}) {
+				return nil, err
+			}
+			problems = append(problems, err.Error())
+			continue
+		}
+		fmt.Fprint(stdout, out)
 	}
 	if len(problems) == 0 && !o.quiet {
 		kinds := map[string]int{}

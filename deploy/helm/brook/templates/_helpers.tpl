@@ -122,3 +122,37 @@ in it, or the kubelet kills the app in the middle of its commit.
 {{- end }}
 {{- toYaml (concat $cmd .Values.app.extraArgs) }}
 {{- end }}
+
+{{/*
+The arguments of `brook autoscale` (src/cli/autoscale.cc; `brook autoscale --help`), one
+"--flag=value" element each, from the values. tests/helm runs them through the real binary
+with --check, so a flag the CLI does not know fails the test.
+  - the target: this release's StatefulSet through the in-cluster service account;
+  - the instances: ordinal by ordinal through the headless Service (the pattern follows the
+    current replica count; publishNotReadyAddresses makes every pod resolvable);
+  - hpa/keda: --recommend-only (the HPA acts; its behavior is the stabilizer), brook: the
+    stabilizer and drain settings.
+*/}}
+{{- define "brook.autoscalerArgs" -}}
+{{- $a := .Values.autoscaler }}
+{{- $args := list
+  (printf "--target=k8s:%s/%s" .Release.Namespace (include "brook.fullname" .))
+  (printf "--instances-pattern=%s-{ordinal}.%s.%s.svc.%s:%d" (include "brook.fullname" .) (include "brook.headlessServiceName" .) .Release.Namespace .Values.http.clusterDomain (int .Values.http.port))
+  (printf "--listen=:%d" (int $a.port))
+  (printf "--interval-ms=%d" (int64 $a.intervalMs))
+  (printf "--http-timeout-ms=%d" (int64 $a.httpTimeoutMs))
+  (printf "--min-replicas=%d" (int .Values.autoscaling.minReplicas))
+  (printf "--max-replicas=%d" (int .Values.autoscaling.maxReplicas)) }}
+{{- if eq .Values.autoscaling.mode "brook" }}
+{{- $args = concat $args (list
+  (printf "--scale-up-window-ms=%d" (int64 $a.scaleUpWindowMs))
+  (printf "--scale-down-window-ms=%d" (int64 $a.scaleDownWindowMs))
+  (printf "--cooldown-ms=%d" (int64 $a.cooldownMs))
+  (printf "--max-scale-up-step=%d" (int $a.maxScaleUpStep))
+  (printf "--max-scale-down-step=%d" (int $a.maxScaleDownStep))
+  (printf "--drain-timeout-ms=%d" (int64 $a.drainTimeoutMs))) }}
+{{- else }}
+{{- $args = append $args "--recommend-only" }}
+{{- end }}
+{{- toYaml (concat $args $a.extraArgs) }}
+{{- end }}
