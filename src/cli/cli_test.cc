@@ -226,74 +226,89 @@ TEST(CliAutoscale, BadArgumentsNameTheFlag) {
   }
 }
 
-TEST(CliAutoscale, RecommendOnlyHoldsWithoutSignalAndNeverScales) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("brook-cli-autoscale-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  struct Run run {};
-  std::thread runner([&] {
-    run = Cli({"local", "run", "--name", "app", "--replicas", "2", "--state-dir", dir.string(),
-               "--base-port", "24100", "--grace-ms", "2000", "--", "/bin/sh", "-c",
-               "while :; do sleep 0.05; done"});
-  });
-  struct Run status {};
-  for (int i = 0; i < 200; ++i) {
-    status = Cli({"local", "status", "--state-dir", dir.string()});
-    if (status.code == 0) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+// `brook local run` of shell-loop instances on its own thread, until Stop(); WaitForStatus()
+// waits until its control endpoint answers.
+class BackgroundLocalRunner {
+ public:
+  BackgroundLocalRunner(const std::string& tag, int replicas, int base_port)
+      : dir_(std::filesystem::temp_directory_path() /
+             ("brook-cli-" + tag + "-" + std::to_string(::getpid()))) {
+    std::filesystem::remove_all(dir_);
+    thread_ = std::thread([this, replicas, base_port] {
+      run_ = Cli({"local", "run", "--name", "app", "--replicas", std::to_string(replicas),
+                  "--state-dir", dir_.string(), "--base-port", std::to_string(base_port),
+                  "--grace-ms", "2000", "--", "/bin/sh", "-c", "while :; do sleep 0.05; done"});
+    });
   }
+  ~BackgroundLocalRunner() {
+    if (thread_.joinable()) (void)Stop();
+    std::filesystem::remove_all(dir_);
+  }
+  BackgroundLocalRunner(const BackgroundLocalRunner&) = delete;
+  BackgroundLocalRunner& operator=(const BackgroundLocalRunner&) = delete;
+
+  // The first successful `brook local status` (code != 0 if none within 4 s).
+  [[nodiscard]] Run WaitForStatus() const {
+    Run status{};
+    for (int i = 0; i < 200; ++i) {
+      status = Cli({"local", "status", "--state-dir", dir_.string()});
+      if (status.code == 0) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return status;
+  }
+  // Stops the runner as SIGINT would and returns what it printed.
+  Run Stop() {
+    StopRequested().store(true);
+    thread_.join();
+    StopRequested().store(false);
+    return run_;
+  }
+  [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  std::filesystem::path dir_;
+  Run run_{};
+  std::thread thread_;
+};
+
+TEST(CliAutoscale, RecommendOnlyHoldsWithoutSignalAndNeverScales) {
+  BackgroundLocalRunner runner("autoscale", 2, 24100);
+  const struct Run status = runner.WaitForStatus();
   ASSERT_EQ(status.code, 0) << status.err;
+  const std::string dir = runner.dir().string();
   // The instances (shell loops) serve no /metrics: no signal, so the autoscaler holds and
   // exports the current count as desired.
-  const auto r = Cli({"autoscale", "--target", "local:" + dir.string(), "--recommend-only",
+  const auto r = Cli({"autoscale", "--target", "local:" + dir, "--recommend-only",
                       "--instances-pattern", "127.0.0.1:2410{ordinal}", "--http-timeout-ms", "200",
                       "--listen", "127.0.0.1:0", "--once"});
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("replicas=2"));
   EXPECT_THAT(r.out, HasSubstr("no signal: holding"));
   EXPECT_THAT(r.out, ::testing::Not(HasSubstr("scaled_to")));
-  status = Cli({"local", "status", "--state-dir", dir.string(), "--json"});
-  EXPECT_THAT(status.out, HasSubstr("app-1"));
-  StopRequested().store(true);
-  runner.join();
-  StopRequested().store(false);
+  EXPECT_THAT(Cli({"local", "status", "--state-dir", dir, "--json"}).out, HasSubstr("app-1"));
+  const struct Run run = runner.Stop();
   EXPECT_EQ(run.code, 0) << run.err;
-  std::filesystem::remove_all(dir);
 }
 
 TEST(CliLocal, RunScaleStatusStop) {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("brook-cli-local-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  struct Run run {};
-  std::thread runner([&] {
-    run = Cli({"local", "run", "--name", "app", "--replicas", "1", "--state-dir", dir.string(),
-               "--base-port", "24000", "--grace-ms", "2000", "--", "/bin/sh", "-c",
-               "while :; do sleep 0.05; done"});
-  });
-  struct Run status {};
-  for (int i = 0; i < 200; ++i) {
-    status = Cli({"local", "status", "--state-dir", dir.string()});
-    if (status.code == 0) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  BackgroundLocalRunner runner("local", 1, 24000);
+  const std::string dir = runner.dir().string();
+  struct Run status = runner.WaitForStatus();
   EXPECT_EQ(status.code, 0) << status.err;
   EXPECT_THAT(status.out, HasSubstr("app-0"));
-  const struct Run scale = Cli({"local", "scale", "2", "--state-dir", dir.string()});
+  const struct Run scale = Cli({"local", "scale", "2", "--state-dir", dir});
   EXPECT_EQ(scale.code, 0) << scale.err;
   for (int i = 0; i < 200; ++i) {
-    status = Cli({"local", "status", "--state-dir", dir.string(), "--json"});
+    status = Cli({"local", "status", "--state-dir", dir, "--json"});
     if (status.out.find("app-1") != std::string::npos) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_THAT(status.out, HasSubstr("\"127.0.0.1:24001\""));
-  StopRequested().store(true);
-  runner.join();
-  StopRequested().store(false);
+  const struct Run run = runner.Stop();
   EXPECT_EQ(run.code, 0) << run.err;
   EXPECT_THAT(run.out, HasSubstr("stopped"));
-  EXPECT_FALSE(std::filesystem::exists(dir / "local-runner.json"));
-  std::filesystem::remove_all(dir);
+  EXPECT_FALSE(std::filesystem::exists(runner.dir() / "local-runner.json"));
 }
 
 }  // namespace

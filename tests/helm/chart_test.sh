@@ -64,6 +64,20 @@ autoscaler_command() {
     'Deployment/brook-autoscaler={range .spec.template.spec.containers[?(@.name=="autoscaler")].command[*]}{@}{"\n"}{end}{range .spec.template.spec.containers[?(@.name=="autoscaler")].args[*]}{@}{"\n"}{end}'
 }
 
+# output_has_all WHAT OUTPUT SUBSTRING...: fails (status 1) naming the first substring the
+# output lacks, and prints the output.
+output_has_all() {
+  local what=$1 out=$2 w
+  shift 2
+  for w in "$@"; do
+    if [[ "$out" != *"$w"* ]]; then
+      fail "$what: the output lacks '$w'; output:"
+      printf '%s\n' "$out" | sed 's/^/    /'
+      return 1
+    fi
+  done
+}
+
 # autoscaler_check NAME CHART_DIR WANT_RC SUBSTRING... -- VALIDATOR_ARGS...: render the chart,
 # run the autoscaler's command line with the real binary and --check (it validates every flag
 # and value, reads no file, connects nowhere); its exit status must be WANT_RC and its output
@@ -100,14 +114,7 @@ autoscaler_check() {
     printf '%s\n' "$out" | sed 's/^/    /'
     return
   fi
-  local w
-  for w in "${want[@]}"; do
-    if [[ "$out" != *"$w"* ]]; then
-      fail "$name: brook ${argv[*]:1} --check: the output lacks '$w'; output:"
-      printf '%s\n' "$out" | sed 's/^/    /'
-      return
-    fi
-  done
+  output_has_all "$name: brook ${argv[*]:1} --check" "$out" "${want[@]}" || return
   pass "$name: brook ${argv[*]:1} --check: exit status $rc ($(printf '%s\n' "$out" | head -n 1 | cut -c1-120))"
 }
 
@@ -129,14 +136,7 @@ expect_failure() {
     printf '%s\n' "$out" | sed 's/^/    /'
     return
   fi
-  local w
-  for w in "${want[@]}"; do
-    if [[ "$out" != *"$w"* ]]; then
-      fail "$name: the output lacks '$w'; output:"
-      printf '%s\n' "$out" | sed 's/^/    /'
-      return
-    fi
-  done
+  output_has_all "$name" "$out" "${want[@]}" || return
   pass "$name: rejected ($(printf '%s\n' "$out" | grep -m1 '^error:\|rendering' | cut -c1-160))"
 }
 
