@@ -201,7 +201,8 @@ class Streams {
   // Throws brook::Error (broker unreachable, missing source topic, changelog mismatch).
   void Start();
   // Clean shutdown: finish in-flight work, commit, write checkpoints, leave the group as a
-  // dynamic member (a static member stays until session.timeout.ms unless leave). Returns
+  // dynamic member (a static member stays until session.timeout.ms unless leave or it is
+  // draining: SetDraining(true), POST /drain, means it is being scaled away). Returns
   // false when something could not be committed or the instance had failed.
   bool Close(std::chrono::milliseconds timeout = std::chrono::milliseconds(30000),
              bool leave = false);

@@ -326,8 +326,11 @@ Status Autoscale(const AutoscaleOptions& o, std::ostream& out) {
       for (const auto& n : step->notes) line += " note=\"" + n + "\"";
       out << line << "\n" << std::flush;
     }
-    if (o.once) break;
-    for (uint64_t waited = 0; waited < o.interval_ms && !StopRequested().load(); waited += 100) {
+    // --once sees its decision through: a scale-down it started drains, then lowers the
+    // count (polled every 0.5 s), instead of leaving ordinals marked draining.
+    if (o.once && !scaler.draining()) break;
+    const uint64_t wait_ms = o.once ? std::min<uint64_t>(o.interval_ms, 500) : o.interval_ms;
+    for (uint64_t waited = 0; waited < wait_ms && !StopRequested().load(); waited += 100) {
       std::this_thread::sleep_for(100ms);
     }
   }

@@ -254,7 +254,8 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   as->add_option("--http-timeout-ms", autoscale.http_timeout_ms, "Timeout of each instance call")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  as->add_flag("--once", autoscale.once, "One decision, then exit");
+  as->add_flag("--once", autoscale.once,
+               "One decision, then exit (a scale-down drains and lowers the count first)");
   as->callback([&] { action = [&](const Config&) { return Autoscale(autoscale, out); }; });
 
   // demo

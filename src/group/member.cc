@@ -390,13 +390,25 @@ void GroupMember::JoinAndSync() {
     for (auto& [id, bytes] : out->assignments) sync.assignments.push_back({id, std::move(bytes)});
     if (!out->result.followup_rebalance) {
       immediate_followups_ = 0;
+      last_outstanding_moves_.reset();
     } else if (out->result.followup_delay_ms > 0) {
       leader_followup = out->result.followup_delay_ms;
       immediate_followups_ = 0;
+      last_outstanding_moves_.reset();
     } else if (out->result.withheld.empty()) {
       // Only deferred moves: the leader itself asks for the next round, but damps a chain
-      // of them (the assignor could alternate between equally good plans): after
-      // kMaxImmediateFollowups in a row it falls back to the probing interval.
+      // of them that makes no progress (the assignor could alternate between equally good
+      // plans): after kMaxImmediateFollowups in a row it falls back to the probing interval.
+      // A round that leaves fewer moves outstanding (pending + deferred) than the previous
+      // such round made progress and starts the count again: a drain or scale-in moves
+      // max_warmup_replicas tasks per warmup cycle, each cycle ending in one of these rounds,
+      // and must not be cut off after kMaxImmediateFollowups cycles.
+      const size_t outstanding = out->result.pending_moves.size() +
+                                 static_cast<size_t>(std::max(0, out->result.deferred_moves));
+      if (last_outstanding_moves_ && outstanding < *last_outstanding_moves_) {
+        immediate_followups_ = 0;
+      }
+      last_outstanding_moves_ = outstanding;
       leader_followup = ++immediate_followups_ > kMaxImmediateFollowups
                             ? options_.assignor.probing_rebalance_interval_ms
                             : 0;
@@ -658,6 +670,11 @@ void GroupMember::Run() {
         Logger().warn("group {}: stopping without the coordinator: {}", options_.group_id,
                       s.ToString());
     }
+    Logger().info("group {}: member {} stopping with active=[{}]{}", options_.group_id, member_id_,
+                  TaskSetString(active_),
+                  mode == LeaveMode::kAbandon ? ", abandoning the membership"
+                  : leave                     ? ", leaving the group"
+                                              : ", staying in the group (static member)");
     if (mode != LeaveMode::kAbandon && !active_.empty()) {
       listener_->OnTasksRevoked(std::exchange(active_, {}));
     }

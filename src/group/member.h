@@ -28,6 +28,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <deque>
 #include <functional>
 #include <map>
@@ -211,7 +212,9 @@ class GroupMember {
   std::set<TaskId> warmup_;
   MemberState state_ = MemberState::kCreated;
   int rebalances_ = 0;
-  int immediate_followups_ = 0;  // leader: deferred-move follow-ups in a row
+  int immediate_followups_ = 0;  // leader: deferred-move follow-ups in a row without progress
+  // Leader: moves outstanding (pending + deferred) after the last deferred-move follow-up.
+  std::optional<size_t> last_outstanding_moves_;
   GroupAssignment last_assignment_;
   std::vector<std::string> last_warnings_;
 

@@ -610,6 +610,113 @@ TEST(GroupMember, EagerRevokesEverythingBeforeJoinGroup) {
   EXPECT_TRUE(a.listener->events(Event::kLost).empty());
 }
 
+// Listener whose local state is "caught up" (offset sum kCaughtUp) for its active tasks and
+// every warmup it was given: a warmup catches up at once, as a small changelog would.
+class WarmingListener : public Listener {
+ public:
+  static constexpr int64_t kCaughtUp = 1000;
+  explicit WarmingListener(std::set<TaskId> initial) : held_(std::move(initial)) {}
+  LocalState GetLocalState() override {
+    std::lock_guard lock(mu_);
+    LocalState s;
+    for (const TaskId& t : held_) s.task_offset_sums[t] = kCaughtUp;
+    return s;
+  }
+  void OnAssignment(const GroupAssignment& a) override {
+    {
+      std::lock_guard lock(mu_);
+      held_.insert(a.active.begin(), a.active.end());
+      held_.insert(a.warmup.begin(), a.warmup.end());
+    }
+    Listener::OnAssignment(a);
+  }
+
+ private:
+  std::mutex mu_;
+  std::set<TaskId> held_;
+};
+
+// A drain that moves more tasks than kMaxImmediateFollowups warmup cycles: every cycle ends
+// in a round of deferred moves alone, and each such round makes progress, so the leader keeps
+// asking for immediate follow-ups until every task moved (it used to fall back to the
+// probing interval, 10 min, after the third such round, leaving the last moves on the
+// draining member).
+TEST(GroupMember, ADrainThroughManyWarmupCyclesIsNotCutOffByTheFollowupDamping) {
+  FakeCoordinator fake;
+  constexpr int32_t kTasks = 24;
+  std::set<TaskId> all;
+  for (int32_t p = 0; p < kTasks; ++p) all.insert(TaskId{0, p});
+  auto options = [&](const std::string& process) {
+    GroupOptions o = Options(fake, process);
+    o.topology.subtopologies = {{0, {"in"}, true}};
+    o.partition_counts =
+        [](const std::vector<std::string>& topics) -> Result<std::map<std::string, int32_t>> {
+      std::map<std::string, int32_t> out;
+      for (const std::string& t : topics) out[t] = kTasks;
+      return out;
+    };
+    o.assignor.acceptable_recovery_lag = 0;
+    o.assignor.max_warmup_replicas = 2;
+    return o;
+  };
+  // The draining member (and leader) owns every task; the other one starts empty.
+  Running leaving;
+  {
+    auto listener = std::make_unique<WarmingListener>(all);
+    auto m = GroupMember::Create(options("proc-b"), listener.get());
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    leaving.listener = std::move(listener);
+    leaving.member = std::move(*m);
+    ASSERT_TRUE(leaving.member->Start().ok());
+  }
+  ASSERT_TRUE(leaving.member->WaitFor(
+      [&](const MemberStatus& s) {
+        return s.state == MemberState::kStable && s.assignment.active == all;
+      },
+      kWait));
+  leaving.member->SetDraining(true);
+  Running staying;
+  {
+    auto listener = std::make_unique<WarmingListener>(std::set<TaskId>{});
+    auto m = GroupMember::Create(options("proc-a"), listener.get());
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    staying.listener = std::move(listener);
+    staying.member = std::move(*m);
+    ASSERT_TRUE(staying.member->Start().ok());
+  }
+  // The runtime rejoins when a warmup caught up; here every warmup is caught up at once.
+  std::atomic<bool> done{false};
+  std::thread warmups([&] {
+    int32_t asked_for = -1;
+    while (!done.load()) {
+      const MemberStatus s = staying.member->status();
+      if (s.state == MemberState::kStable && !s.assignment.warmup.empty() &&
+          s.generation != asked_for) {
+        asked_for = s.generation;
+        staying.member->RequestRejoin("warmup caught up");
+      }
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+  });
+  const bool moved = staying.member->WaitFor(
+      [&](const MemberStatus& s) {
+        return s.state == MemberState::kStable && s.assignment.active == all;
+      },
+      milliseconds(10000));
+  done.store(true);
+  warmups.join();
+  ASSERT_TRUE(moved) << "the drain stopped with "
+                     << staying.member->status().assignment.active.size() << " of " << kTasks
+                     << " tasks moved";
+  ASSERT_TRUE(leaving.member->WaitFor(
+      [](const MemberStatus& s) {
+        return s.state == MemberState::kStable && s.assignment.active.empty();
+      },
+      kWait));
+  // More warmup cycles than the damping allows in a row without progress.
+  EXPECT_GE(staying.member->status().rebalances, 8);
+}
+
 TEST(GroupMember, MaxPollIntervalGivesUpTheMembershipUntilTheLoopIsBack) {
   FakeCoordinator fake;
   GroupOptions o = Options(fake);

@@ -1,11 +1,16 @@
 // The HTTP wrapper with an in-process server and the client: routing on raw segments
 // (encoded '/' stays in its parameter), literal-over-parameter precedence, JSON errors (404,
-// 405, 400, 500), headers both ways, start/stop, port 0, bind failures, concurrent requests,
-// and the URL helpers.
+// 405, 400, 500, 413), request bodies (byte for byte, chunked, keep-alive, no length), headers
+// both ways, start/stop, port 0, bind failures, concurrent requests, and the URL helpers.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -134,14 +139,148 @@ TEST_F(HttpTest, PostCarriesContentType) {
       HttpPost(endpoint_, "/echo", "{\"a\":1}", "application/json", {}, milliseconds(2000));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->status, 201);
-  // The server dispatches from httplib's pre-routing handler, before a request body is
-  // read: handlers see an empty body today (POST parameters go in the query).
-  EXPECT_EQ(Body(*r)["body"], "");
+  EXPECT_EQ(Body(*r)["body"], "{\"a\":1}");
   EXPECT_EQ(Body(*r)["type"], "application/json");
   const Result<HttpClientResponse> refused =
       HttpPost("127.0.0.1:1", "/echo", "", "text/plain", {}, milliseconds(500));
   ASSERT_FALSE(refused.ok());
   EXPECT_THAT(refused.status().message(), HasSubstr("POST http://127.0.0.1:1/echo"));
+}
+
+// Raw HTTP/1.1 over one keep-alive connection: sends each request once the answer to the
+// previous one (with a Content-Length) is complete; returns everything read.
+std::string RawExchange(int port, const std::vector<std::string>& requests) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return "";
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{.tv_sec = 5, .tv_usec = 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  std::string in;
+  size_t at = 0;  // where the next answer starts in `in`
+  // True once `in` holds a complete answer from `at` on; moves `at` past it.
+  const auto answered = [&] {
+    const size_t head_end = in.find("\r\n\r\n", at);
+    if (head_end == std::string::npos) return false;
+    const size_t cl = in.find("Content-Length: ", at);
+    const size_t len = cl < head_end ? std::stoul(in.substr(cl + 16)) : 0;
+    if (in.size() < head_end + 4 + len) return false;
+    at = head_end + 4 + len;
+    return true;
+  };
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    for (const std::string& request : requests) {
+      if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+          static_cast<ssize_t>(request.size())) {
+        break;
+      }
+      char buf[4096];
+      bool closed = false;
+      while (!answered()) {
+        const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+        if (n <= 0) {
+          closed = true;
+          break;
+        }
+        in.append(buf, static_cast<size_t>(n));
+      }
+      if (closed) break;
+    }
+  }
+  ::close(fd);
+  return in;
+}
+
+TEST_F(HttpTest, PostHandlersSeeTheBodyByteForByte) {
+  std::atomic<int> calls{0};
+  ASSERT_TRUE(server_
+                  ->Route("POST", "/echo/{name}",
+                          [&](const HttpRequest& req) {
+                            ++calls;
+                            return HttpResponse::Text(200, req.body, "application/octet-stream")
+                                .WithHeader("X-Name", req.Param("name"))
+                                .WithHeader("X-Size", std::to_string(req.body.size()));
+                          })
+                  .ok());
+  StartServer();
+  // Every byte value, CR LF and NUL included, then a body of 512 KiB.
+  std::string all;
+  for (int round = 0; round < 3; ++round) {
+    for (int c = 0; c < 256; ++c) all += static_cast<char>(c);
+  }
+  all += "\r\n\r\nPOST /echo/x HTTP/1.1\r\n\r\n";
+  std::string big(size_t{512} * 1024, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 131 + 7) % 251);
+  for (const std::string* body : {&all, &big}) {
+    Result<HttpClientResponse> r = HttpPost(endpoint_, "/echo/a%2Fb", *body,
+                                            "application/octet-stream", {}, milliseconds(5000));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->Header("x-name").value_or(""), "a/b");
+    EXPECT_EQ(r->Header("x-size").value_or(""), std::to_string(body->size()));
+    EXPECT_TRUE(r->body == *body) << "body of " << body->size() << " bytes came back altered";
+  }
+  // An empty body (Content-Length: 0) is still an empty body.
+  Result<HttpClientResponse> empty =
+      HttpPost(endpoint_, "/echo/e", "", "text/plain", {}, milliseconds(2000));
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_EQ(empty->status, 200);
+  EXPECT_EQ(empty->body, "");
+  EXPECT_EQ(calls.load(), 3);
+}
+
+TEST_F(HttpTest, BodiesOnOneConnectionChunkedAndWithoutLength) {
+  ASSERT_TRUE(server_
+                  ->Route("POST", "/echo",
+                          [](const HttpRequest& req) {
+                            return HttpResponse::Text(200, "[" + req.body + "]");
+                          })
+                  .ok());
+  StartServer();
+  // Two requests on one keep-alive connection: the first body is consumed, not parsed as the
+  // next request; a chunked body is reassembled.
+  const std::string got = RawExchange(
+      server_->port(), {"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nGET / HTTP/",
+                        "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        "3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n"});
+  EXPECT_THAT(got, HasSubstr("[GET / HTTP/]"));
+  EXPECT_THAT(got, HasSubstr("[abcdefg]"));
+  // A POST with neither Content-Length nor chunked has no body: answered at once, not after
+  // waiting for the connection to close.
+  const auto start = std::chrono::steady_clock::now();
+  const std::string bare = RawExchange(server_->port(), {"POST /echo HTTP/1.1\r\nHost: x\r\n\r\n"});
+  EXPECT_THAT(bare, HasSubstr("[]"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(2000));
+}
+
+TEST(HttpServerBody, LongerThanTheLimitIs413WithoutReachingTheHandler) {
+  auto server =
+      HttpServer::Create({.listen = "127.0.0.1:0", .threads = 2, .max_body_bytes = 1000}).value();
+  std::atomic<int> calls{0};
+  ASSERT_TRUE(server
+                  ->Route("POST", "/echo",
+                          [&](const HttpRequest& req) {
+                            ++calls;
+                            return HttpResponse::Text(200, req.body);
+                          })
+                  .ok());
+  ASSERT_TRUE(server->Start().ok());
+  const std::string endpoint = "127.0.0.1:" + std::to_string(server->port());
+  Result<HttpClientResponse> at_limit =
+      HttpPost(endpoint, "/echo", std::string(1000, 'x'), "text/plain", {}, milliseconds(2000));
+  ASSERT_TRUE(at_limit.ok()) << at_limit.status().ToString();
+  EXPECT_EQ(at_limit->status, 200);
+  EXPECT_EQ(at_limit->body, std::string(1000, 'x'));
+  Result<HttpClientResponse> over =
+      HttpPost(endpoint, "/echo", std::string(1001, 'x'), "text/plain", {}, milliseconds(2000));
+  ASSERT_TRUE(over.ok()) << over.status().ToString();
+  EXPECT_EQ(over->status, 413);
+  EXPECT_THAT(Body(*over)["error"].get<std::string>(), HasSubstr("larger than 1000 bytes"));
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(HttpServer::Create({.listen = ":1", .max_body_bytes = 0}).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST_F(HttpTest, HeadersTravelBothWaysAndInvalidUtf8IsReplaced) {

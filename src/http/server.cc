@@ -65,6 +65,20 @@ std::optional<size_t> MatchScore(const RouteEntry& route,
   return literals;
 }
 
+// A request with a body: a positive Content-Length or chunked transfer coding.
+bool HasBody(const httplib::Request& req) {
+  if (Lower(req.get_header_value("Transfer-Encoding")).find("chunked") != std::string::npos) {
+    return true;
+  }
+  const std::string length = req.get_header_value("Content-Length");
+  return !length.empty() && length.find_first_not_of('0') != std::string::npos;
+}
+
+// Methods whose body httplib reads before its routing.
+bool ReadsBody(std::string_view method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
 }  // namespace
 
 const std::string& HttpRequest::Param(const std::string& name) const {
@@ -231,6 +245,9 @@ HttpServer::~HttpServer() {
 Result<std::unique_ptr<HttpServer>> HttpServer::Create(HttpServerOptions options) {
   BROOK_ASSIGN_OR_RETURN(ListenAddress address, ParseListenAddress(options.listen));
   if (options.threads < 1) return Status::InvalidArgument("http server: threads must be >= 1");
+  if (options.max_body_bytes < 1) {
+    return Status::InvalidArgument("http server: max_body_bytes must be >= 1");
+  }
   auto impl = std::make_unique<Impl>();
   impl->address = std::move(address);
   impl->bound_port.store(impl->address.port);
@@ -301,12 +318,43 @@ Status HttpServer::Start() {
   });
   s.set_keep_alive_timeout(std::max<time_t>(
       1, std::chrono::duration_cast<std::chrono::seconds>(impl->options.io_timeout).count()));
-  // Every request goes through Dispatch (brook's own matching on the raw target), before
-  // httplib's regex routing (which would see the decoded path).
+  // Every request goes through Dispatch (brook's own matching on the raw target), never
+  // httplib's regex routing (which would see the decoded path). httplib reads a request's
+  // body only after its pre-routing handler, and only for POST, PUT, PATCH and DELETE: a
+  // request of those with a body (Content-Length > 0 or chunked) falls through the
+  // pre-routing handler to a catch-all route that sees the body read (at most
+  // max_body_bytes, else httplib answers 413 after discarding it). Every other request is
+  // dispatched before routing, so one without a body never waits for one (httplib 0.11 would
+  // read a body without a length until the connection closes).
   s.set_pre_routing_handler([impl](const httplib::Request& req, httplib::Response& res) {
+    if (HasBody(req) && ReadsBody(req.method)) return httplib::Server::HandlerResponse::Unhandled;
     impl->Dispatch(req, res);
     return httplib::Server::HandlerResponse::Handled;
   });
+  const auto with_body = [impl](const httplib::Request& req, httplib::Response& res) {
+    impl->Dispatch(req, res);
+  };
+  const std::string any = R"([\s\S]*)";
+  s.Post(any, with_body);
+  s.Put(any, with_body);
+  s.Patch(any, with_body);
+  s.Delete(any, with_body);
+  s.set_payload_max_length(impl->options.max_body_bytes);
+  // httplib's own errors (413 body too large, 400 malformed request or body, 414 target too
+  // long) come without a body: the JSON error every other error has.
+  s.set_error_handler(httplib::Server::HandlerWithResponse(
+      [impl](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        std::string message = "request rejected (HTTP " + std::to_string(res.status) + ")";
+        if (res.status == 413) {
+          message =
+              "request body larger than " + std::to_string(impl->options.max_body_bytes) + " bytes";
+        } else if (res.status == 404) {
+          message = "no such resource: " + req.path;
+        }
+        res.set_content(DumpJson({{"error", message}}), "application/json");
+        return httplib::Server::HandlerResponse::Handled;
+      }));
   const std::string host = impl->address.host.empty() ? "0.0.0.0" : impl->address.host;
   int port = impl->address.port;
   if (port == 0) {

@@ -18,7 +18,10 @@
 //     thread; idempotent, also run by the destructor.
 //   - Errors are JSON objects {"error": "..."}: 404 for a path no route matches, 405 when a
 //     route matches the path but not the method, 400 for a bad percent-escape in a
-//     parameter, 500 when a handler throws (the exception text, logged as well).
+//     parameter, 500 when a handler throws (the exception text, logged as well), 413 when a
+//     request body is longer than max_body_bytes.
+//   - A handler sees the request body of POST, PUT, PATCH and DELETE (Content-Length or
+//     chunked); other methods' bodies are not read.
 //
 // Thread-safety: Route() only before Start(), from one thread. Start(), Stop(), port() and
 // listen_address() are thread-safe. Handlers run concurrently on the worker threads and must
@@ -26,6 +29,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -98,6 +102,9 @@ struct HttpServerOptions {
   int threads = 8;
   // Socket read and write timeouts of a connection. Default: 5 s
   std::chrono::milliseconds io_timeout{5000};
+  // Largest request body read (POST, PUT, PATCH, DELETE); a longer one is answered 413
+  // without reaching a handler. Default: 1 MiB
+  size_t max_body_bytes = size_t{1} << 20;
 };
 
 class HttpServer {

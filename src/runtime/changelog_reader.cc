@@ -36,6 +36,13 @@ Result<std::unique_ptr<ChangelogReader>> ChangelogReader::Create(const Config& c
       {"enable.auto.commit", "false"},
       {"enable.auto.offset.store", "false"},
       {"isolation.level", options.read_committed ? "read_committed" : "read_uncommitted"},
+      // Register() asks the broker for watermarks (ListOffsets) on this consumer's connection,
+      // where the broker answers requests in order: behind a long-poll Fetch (librdkafka's
+      // default waits up to 500 ms) every registration of a standby, warmup or restoring
+      // task took up to that long, one after the other, while the rebalance callback held
+      // the work gate: kept tasks stalled 0.5 s per task added. Fetches of this consumer
+      // return within the restore thread's poll (50 ms) instead.
+      {"fetch.wait.max.ms", "50"},
   };
   BROOK_ASSIGN_OR_RETURN(auto consumer, client::Consumer::Create(client_config, required));
   options.max_poll_records = std::max<size_t>(options.max_poll_records, 1);

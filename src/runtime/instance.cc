@@ -1446,6 +1446,7 @@ bool Instance::WaitFor(const std::function<bool(const InstanceStatus&)>& pred,
 }
 
 void Instance::SetDraining(bool draining) {
+  draining_.store(draining);
   if (member_) member_->SetDraining(draining);
 }
 
@@ -1473,10 +1474,13 @@ Status Instance::Close(std::chrono::milliseconds timeout, bool leave) {
   SetState(InstanceState::kPendingShutdown);
   Status result;
   // Leaving the group revokes every active task: the callback commits and closes them.
+  // A draining instance is being scaled away: it leaves even as a static member. Staying
+  // until session.timeout.ms would hold up the group's next rebalance, typically the second
+  // phase that hands the tasks it revoked last to their new owner, for that long.
   if (member_) {
     member_->Stop(failed ? group::GroupMember::LeaveMode::kDefault
-                         : (leave ? group::GroupMember::LeaveMode::kLeave
-                                  : group::GroupMember::LeaveMode::kDefault));
+                         : (leave || draining_.load() ? group::GroupMember::LeaveMode::kLeave
+                                                      : group::GroupMember::LeaveMode::kDefault));
   }
   stopping_.store(true);
   for (auto& t : threads_) {

@@ -24,7 +24,8 @@
 //     I/O error) stops processing at once without committing the failing work; state()
 //     becomes kError and error() says what and where. Close() still releases everything.
 //   - Close(timeout): stop processing, commit, checkpoint, leave (dynamic members; static
-//     ones only with leave=true), within the timeout where the broker allows.
+//     ones only with leave=true or when draining), within the timeout where the broker
+//     allows.
 //   - Observability (src/metrics/README.md): with http.listen set, the HTTP server also
 //     serves /metrics, /healthz, /readyz and /status. Stream threads time their work and
 //     publish per-task and per-partition counters once per batch; an observer thread reads
@@ -153,9 +154,10 @@ class Instance final : public group::GroupListener, public QueryBackend {
   Instance& operator=(const Instance&) = delete;
 
   [[nodiscard]] Status Start();
-  // Idempotent. leave: send LeaveGroup even as a static member (scale-down).
+  // Idempotent. leave: send LeaveGroup even as a static member (scale-down). A draining
+  // instance always leaves: it is being scaled away.
   [[nodiscard]] Status Close(std::chrono::milliseconds timeout, bool leave = false);
-  // Marks the instance draining (its tasks move away; it gets no new ones).
+  // Marks the instance draining (its tasks move away; it gets no new ones; Close() leaves).
   void SetDraining(bool draining);
 
   [[nodiscard]] InstanceState state() const { return state_.load(); }
@@ -287,6 +289,7 @@ class Instance final : public group::GroupListener, public QueryBackend {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> started_{false};
   std::atomic<bool> closed_{false};
+  std::atomic<bool> draining_{false};  // SetDraining(); Close() then leaves the group
   std::atomic<InstanceState> state_{InstanceState::kCreated};
   Clock::time_point last_commit_;
   std::atomic<uint64_t> commits_{0};
