@@ -81,7 +81,8 @@ void DefineRuntimeKeys(ConfigSchema& schema) {
   schema.Define({.name = "buffered.records.per.partition",
                  .type = ConfigType::kInt,
                  .default_value = "1000",
-                 .doc = "records buffered per input partition before it is paused",
+                 .doc = "records buffered per input partition (averaged over a stream thread's "
+                        "partitions) before the thread stops taking records from the consumer",
                  .min = 1,
                  .max = 10000000});
   schema.Define({.name = "poll.ms",
