@@ -1,12 +1,12 @@
 #include "cli/cli.h"
 
-#include <CLI/CLI.hpp>
 #include <librdkafka/rdkafka.h>
 
+#include <CLI/CLI.hpp>
 #include <exception>
+#include <functional>
 #include <optional>
 #include <set>
-#include <functional>
 
 #include "brook/config.h"
 #include "brook/version.h"
@@ -36,7 +36,8 @@ struct GlobalOptions {
 };
 
 // The first word that is neither an option nor an option's value, if it names no command.
-std::optional<std::string> UnknownCommand(const CLI::App& app, const std::vector<std::string>& args) {
+std::optional<std::string> UnknownCommand(const CLI::App& app,
+                                          const std::vector<std::string>& args) {
   static const std::set<std::string> kTakesValue = {
       "-c", "--config", "--set", "-b", "--bootstrap-servers", "--bootstrap-server", "--log-level"};
   for (size_t i = 0; i < args.size(); ++i) {
@@ -97,7 +98,8 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
       ->check(CLI::Range(1, 100));
   tcreate->add_option("--config", create.configs, "Topic config key=value; repeatable");
   tcreate->add_flag("--if-not-exists", create.if_not_exists, "Succeed if it exists already");
-  tcreate->callback([&] { action = [&](const Config& c) { return TopicsCreate(c, create, out); }; });
+  tcreate->callback(
+      [&] { action = [&](const Config& c) { return TopicsCreate(c, create, out); }; });
   bool list_all = false;
   auto* tlist = topics->add_subcommand("list", "List topics");
   tlist->add_flag("-a,--all", list_all, "Include internal topics");
@@ -264,10 +266,12 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
       "demo", "The elastic demo: an app under brook local + brook autoscale through a load step");
   dm->add_option("--app", demo_opts.app,
                  "The activity example's program (default: from the build tree next to brook)");
-  dm->add_option("--work-dir", demo_opts.work_dir,
-                 "Logs, instance state, samples.json, report.html (default /tmp/brook-demo-<time>)");
-  dm->add_option("--profile", demo_opts.profile,
-                 "Load profile name:rate:seconds,... (default low:1500:60,high:6000:120,low:1500:120)");
+  dm->add_option(
+      "--work-dir", demo_opts.work_dir,
+      "Logs, instance state, samples.json, report.html (default /tmp/brook-demo-<time>)");
+  dm->add_option(
+      "--profile", demo_opts.profile,
+      "Load profile name:rate:seconds,... (default low:1500:60,high:6000:120,low:1500:120)");
   dm->add_option("--partitions", demo_opts.partitions, "Input partitions (= tasks)")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
@@ -324,7 +328,8 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   ConfigSources sources;
   sources.files = g.config_files;
   sources.env = env;
-  if (!g.bootstrap_servers.empty()) sources.overrides.push_back("bootstrap.servers=" + g.bootstrap_servers);
+  if (!g.bootstrap_servers.empty())
+    sources.overrides.push_back("bootstrap.servers=" + g.bootstrap_servers);
   if (!g.log_level.empty()) sources.overrides.push_back("log.level=" + g.log_level);
   for (const auto& o : g.overrides) sources.overrides.push_back(o);
   auto config = Config::Load(CliSchema(), sources);
