@@ -8,18 +8,12 @@
 #include <vector>
 
 #include "brook/dsl.h"
+#include "loadgen/generator.h"
 
 namespace brook::examples::activity {
 namespace {
 
 constexpr int64_t kSleepThresholdNs = 1'000'000;
-
-uint64_t SplitMix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30U)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27U)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31U);
-}
 
 }  // namespace
 
@@ -54,8 +48,9 @@ brook::Topology BuildTopology(const Options& options) {
 }
 
 std::string UserOf(uint64_t seed, int64_t n, int64_t users) {
-  const uint64_t h = SplitMix64(seed ^ SplitMix64(static_cast<uint64_t>(n)));
-  return "user-" + std::to_string(h % static_cast<uint64_t>(std::max<int64_t>(users, 1)));
+  const loadgen::RecordGenerator gen(
+      {.seed = seed, .key_cardinality = static_cast<uint64_t>(std::max<int64_t>(users, 1))});
+  return "user-" + std::to_string(gen.KeyId(static_cast<uint64_t>(n)));
 }
 
 ExampleApp App() {

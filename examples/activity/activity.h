@@ -49,7 +49,8 @@ int64_t SimulatedWork(int64_t work_us);
 
 brook::Topology BuildTopology(const Options& options);
 
-// The user id of event `n` of a seeded sequence over `users` users: "user-<k>".
+// The user id of event `n` of a seeded sequence over `users` users: "user-<k>", k being
+// loadgen::RecordGenerator({seed, users}).KeyId(n) (the key ids of `brook produce`).
 std::string UserOf(uint64_t seed, int64_t n, int64_t users);
 
 // The example for brook::examples::Main: keys activity.input.topic, activity.output.topic,

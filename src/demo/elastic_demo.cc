@@ -28,6 +28,7 @@
 #include "demo/profile.h"
 #include "demo/subprocess.h"
 #include "http/client.h"
+#include "loadgen/generator.h"
 
 namespace brook::demo {
 namespace {
@@ -48,13 +49,6 @@ std::string Timestamp(const char* format) {
   std::array<char, 64> buf{};
   std::strftime(buf.data(), buf.size(), format, &tm);
   return buf.data();
-}
-
-uint64_t SplitMix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30U)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27U)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31U);
 }
 
 bool PortFree(int port) {
@@ -101,6 +95,7 @@ class LoadGenerator {
       : producer_(std::move(producer)),
         topic_(std::move(topic)),
         profile_(std::move(profile)),
+        users_({.seed = 42, .key_cardinality = static_cast<uint64_t>(users)}),
         truth_(static_cast<size_t>(users), 0) {}
   ~LoadGenerator() { (void)Join(); }
   LoadGenerator(const LoadGenerator&) = delete;
@@ -130,8 +125,7 @@ class LoadGenerator {
       const double t = Seconds(Clock::now() - start);
       const auto target = static_cast<int64_t>(RecordsBy(profile_, std::min(t, total)));
       while (n < target && !stop_.load()) {
-        const auto k = static_cast<int64_t>(SplitMix64(static_cast<uint64_t>(n)) %
-                                            static_cast<uint64_t>(truth_.size()));
+        const auto k = static_cast<int64_t>(users_.KeyId(static_cast<uint64_t>(n)));
         status = producer_->Send(topic_, User(k), "/page/" + std::to_string(n % 50));
         if (!status.ok()) break;
         ++truth_[static_cast<size_t>(k)];
@@ -151,6 +145,7 @@ class LoadGenerator {
   std::unique_ptr<client::Producer> producer_;
   const std::string topic_;
   const std::vector<Phase> profile_;
+  const loadgen::RecordGenerator users_;  // event n's user: users_.KeyId(n)
   std::vector<int64_t> truth_;
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> sent_{0};
