@@ -244,14 +244,9 @@ Status Consumer::PollBatch(std::chrono::milliseconds timeout, size_t max_message
   return Status::Ok();
 }
 
-Result<Watermarks> Consumer::QueryWatermarks(const std::string& topic, int32_t partition,
-                                             std::chrono::milliseconds timeout) {
-  Watermarks w;
-  const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-      handle_->get(), topic.c_str(), partition, &w.low, &w.high, static_cast<int>(timeout.count()));
-  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return w;
-  const std::string msg =
-      "watermarks of " + PartitionName(topic, partition) + ": " + RdKafkaErrorString(err);
+namespace {
+// A failed watermark query: unknown topic/partition, timeout, or otherwise unavailable.
+Status WatermarkError(rd_kafka_resp_err_t err, const std::string& msg) {
   switch (err) {
     case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
     case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
@@ -263,6 +258,46 @@ Result<Watermarks> Consumer::QueryWatermarks(const std::string& topic, int32_t p
     default:
       return Status::Unavailable(msg);
   }
+}
+}  // namespace
+
+Result<Watermarks> Consumer::QueryWatermarks(const std::string& topic, int32_t partition,
+                                             std::chrono::milliseconds timeout) {
+  Watermarks w;
+  const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+      handle_->get(), topic.c_str(), partition, &w.low, &w.high, static_cast<int>(timeout.count()));
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return w;
+  return WatermarkError(
+      err, "watermarks of " + PartitionName(topic, partition) + ": " + RdKafkaErrorString(err));
+}
+
+Result<std::map<std::pair<std::string, int32_t>, Watermarks>> Consumer::QueryWatermarks(
+    const std::vector<PartitionOffset>& partitions, std::chrono::milliseconds timeout) {
+  std::map<std::pair<std::string, int32_t>, Watermarks> out;
+  if (partitions.empty()) return out;
+  // offsets_for_times with Kafka's special timestamps (-2 earliest, -1 latest) sends the
+  // ListOffsets requests rd_kafka_query_watermark_offsets sends, with the same isolation
+  // level, batched per leader.
+  for (const int64_t query : {int64_t{-2}, int64_t{-1}}) {
+    PartitionListPtr list = ToList(partitions);
+    for (int i = 0; i < list->cnt; ++i) list->elems[i].offset = query;
+    rd_kafka_resp_err_t err =
+        rd_kafka_offsets_for_times(handle_->get(), list.get(), static_cast<int>(timeout.count()));
+    std::string where = "watermarks of " + std::to_string(partitions.size()) + " partition(s)";
+    for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < list->cnt; ++i) {
+      const rd_kafka_topic_partition_t& p = list->elems[i];
+      if (p.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        err = p.err;
+        where = "watermarks of " + PartitionName(p.topic, p.partition);
+        break;
+      }
+      Watermarks& w = out[{p.topic, p.partition}];
+      (query == -2 ? w.low : w.high) = p.offset;
+    }
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+    return WatermarkError(err, where + ": " + RdKafkaErrorString(err));
+  }
+  return out;
 }
 
 std::optional<Watermarks> Consumer::CachedWatermarks(const std::string& topic,

@@ -145,6 +145,11 @@ class Consumer {
   // NotFound when the topic or partition does not exist; Unavailable/TimedOut otherwise.
   [[nodiscard]] Result<Watermarks> QueryWatermarks(const std::string& topic, int32_t partition,
                                                    std::chrono::milliseconds timeout);
+  // The same for many partitions at once (offsets ignored): one ListOffsets request per
+  // leader for the log starts and one for the ends, instead of two per partition. The same
+  // errors, naming the first partition that failed; an empty list gives an empty map.
+  [[nodiscard]] Result<std::map<std::pair<std::string, int32_t>, Watermarks>> QueryWatermarks(
+      const std::vector<PartitionOffset>& partitions, std::chrono::milliseconds timeout);
   // The watermarks of an assigned partition from the last fetch response (no request);
   // nullopt before the first fetch.
   [[nodiscard]] std::optional<Watermarks> CachedWatermarks(const std::string& topic,

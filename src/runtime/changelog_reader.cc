@@ -107,6 +107,12 @@ Status ChangelogReader::Register(TaskId task, TaskStateManager* state, RestoreMo
   state::CheckpointOffsets ends;
   state::CheckpointOffsets lows;
   for (const state::ChangelogPartition& tp : partitions) {
+    if (auto pre = prefetched_.find(tp); pre != prefetched_.end()) {
+      ends[tp] = pre->second.high;
+      lows[tp] = pre->second.low;
+      prefetched_.erase(pre);
+      continue;
+    }
     Result<client::Watermarks> w =
         consumer_->QueryWatermarks(tp.topic, tp.partition, request_timeout_);
     if (!w.ok()) {
@@ -159,6 +165,27 @@ Status ChangelogReader::Register(TaskId task, TaskStateManager* state, RestoreMo
       reset.empty() ? "" : fmt::format(" ({} reset: position beyond the end)", reset.size()));
   PublishProgress();
   return Status::Ok();
+}
+
+void ChangelogReader::PrefetchWatermarks(const std::vector<TaskStateManager*>& states) {
+  prefetched_.clear();
+  std::vector<client::PartitionOffset> list;
+  for (const TaskStateManager* state : states) {
+    if (state == nullptr || state->closed()) continue;
+    for (const state::ChangelogPartition& tp : state->ChangelogPartitions()) {
+      list.push_back({.topic = tp.topic, .partition = tp.partition});
+    }
+  }
+  if (list.size() < 2) return;  // nothing to batch
+  auto answer = consumer_->QueryWatermarks(list, request_timeout_);
+  if (!answer.ok()) {
+    Logger().debug("changelog reader: batched watermark query: {} (asking per partition)",
+                   answer.status().ToString());
+    return;
+  }
+  for (auto& [tp, w] : *answer) {
+    if (w.low >= 0 && w.high >= 0) prefetched_[state::ChangelogPartition{tp.first, tp.second}] = w;
+  }
 }
 
 Status ChangelogReader::RemoveTask(const TaskId& task) {

@@ -10,7 +10,8 @@
 //    in between was deleted by retention), and adds the partitions to the assignment at the
 //    state's restore positions (offset 0 = from the log start). For kRestoreActive the high
 //    watermarks at registration are the restore target; partitions already there (e.g. an
-//    empty changelog) are not consumed at all.
+//    empty changelog) are not consumed at all. PrefetchWatermarks() before registering many
+//    tasks asks for all their watermarks in one batch; Register then uses those answers.
 //  * Poll(timeout) consumes up to max_poll_records records, groups them per partition into
 //    one batch each and applies them (TaskStateManager::ApplyRestoreBatch), and moves a
 //    partition's position to the offset of an end-of-partition event (so trailing control
@@ -128,6 +129,14 @@ class ChangelogReader {
   // changelog topic/partition; errors of the watermark queries and of the state. On error
   // nothing stays registered.
   [[nodiscard]] Status Register(TaskId task, TaskStateManager* state, RestoreMode mode);
+  // Asks for the watermarks of every changelog partition of `states` in one batch, for the
+  // Register calls that follow: registering many tasks at once (an instance's first
+  // assignment) then waits for one answer instead of one per partition, each queued behind
+  // the consumer's in-flight fetch (up to its fetch.wait.max.ms). Best effort: on error
+  // Register asks per partition as before. Register uses (and drops) an entry;
+  // ClearPrefetched() drops what is left, so no stale answer outlives the batch.
+  void PrefetchWatermarks(const std::vector<TaskStateManager*>& states);
+  void ClearPrefetched() { prefetched_.clear(); }
   // Stops reading the task's partitions (safe mid-restore; records already fetched for it
   // are dropped). Unknown tasks are a no-op. Does not checkpoint: the caller closes state.
   [[nodiscard]] Status Unregister(const TaskId& task);
@@ -190,6 +199,7 @@ class ChangelogReader {
   std::chrono::milliseconds request_timeout_;
   std::map<TaskId, Task> tasks_;
   std::map<state::ChangelogPartition, Partition> partitions_;
+  std::map<state::ChangelogPartition, client::Watermarks> prefetched_;  // PrefetchWatermarks
   client::ConsumedBatch batch_;
   std::atomic<uint64_t> total_restored_{0};
 

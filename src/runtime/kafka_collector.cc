@@ -79,11 +79,37 @@ Result<std::unique_ptr<KafkaCollector>> KafkaCollector::Create(const Config& con
 
 KafkaCollector::~KafkaCollector() {
   if (handle_) rd_kafka_flush(handle_->get(), static_cast<int>(request_timeout_.count()));
+  for (auto& [name, topic] : topics_) rd_kafka_topic_destroy(topic->rkt);
+  // Destroyed before the topic states: delivery reports of records still queued point at them.
+  handle_.reset();
 }
 
 void KafkaCollector::SetError(Status s) {
   std::lock_guard lock(mu_);
-  if (error_.ok()) error_ = std::move(s);
+  if (error_.ok()) {
+    error_ = std::move(s);
+    has_error_.store(!error_.ok(), std::memory_order_release);
+  }
+}
+
+Result<KafkaCollector::TopicState*> KafkaCollector::Topic(std::string_view name) {
+  {
+    std::shared_lock lock(topics_mu_);
+    if (auto it = topics_.find(name); it != topics_.end()) return it->second.get();
+  }
+  std::unique_lock lock(topics_mu_);
+  if (auto it = topics_.find(name); it != topics_.end()) return it->second.get();
+  auto topic = std::make_unique<TopicState>();
+  topic->owner = this;
+  topic->name = std::string(name);
+  topic->rkt = rd_kafka_topic_new(handle_->get(), topic->name.c_str(), nullptr);
+  if (topic->rkt == nullptr) {
+    return Status::InvalidArgument("produce to topic '" + topic->name +
+                                   "': " + client::RdKafkaErrorString(rd_kafka_last_error()));
+  }
+  TopicState* out = topic.get();
+  topics_.emplace(topic->name, std::move(topic));
+  return out;
 }
 
 Status KafkaCollector::error() const {
@@ -101,19 +127,21 @@ CollectorStats KafkaCollector::stats() const {
 
 void KafkaCollector::DeliveryCallback(rd_kafka_t* /*rk*/, const rd_kafka_message_t* msg,
                                       void* /*opaque*/) {
-  auto* self = static_cast<KafkaCollector*>(msg->_private);
-  if (self != nullptr) self->OnDelivery(msg);
+  auto* topic = static_cast<TopicState*>(msg->_private);
+  if (topic != nullptr) topic->owner->OnDelivery(*topic, msg);
 }
 
-void KafkaCollector::OnDelivery(const rd_kafka_message_t* msg) {
-  const std::string topic = rd_kafka_topic_name(msg->rkt);
+void KafkaCollector::OnDelivery(TopicState& state, const rd_kafka_message_t* msg) {
   if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     delivered_.fetch_add(1, std::memory_order_relaxed);
+    if (msg->partition < 0) return;
+    const auto p = static_cast<size_t>(msg->partition);
     std::lock_guard lock(mu_);
-    int64_t& next = acked_[group::TopicPartition{topic, msg->partition}];
-    next = std::max(next, msg->offset + 1);
+    if (state.acked.size() <= p) state.acked.resize(p + 1, -1);
+    state.acked[p] = std::max(state.acked[p], msg->offset + 1);
     return;
   }
+  const std::string& topic = state.name;
   failed_.fetch_add(1, std::memory_order_relaxed);
   const std::string what = "producing to topic '" + topic + "' partition " +
                            std::to_string(msg->partition) +
@@ -174,14 +202,21 @@ Status KafkaCollector::Produce(std::string_view topic, int32_t partition,
                                std::optional<std::string_view> key,
                                std::optional<std::string_view> value, int64_t timestamp_ms,
                                rd_kafka_headers_t* headers, bool blocking) {
-  const std::string topic_str(topic);
-  const auto deadline = std::chrono::steady_clock::now() + request_timeout_;
+  // A cached topic handle: producing by name makes librdkafka look the topic up under its
+  // handle-wide write lock on every record.
+  Result<TopicState*> state = Topic(topic);
+  if (!state.ok()) {
+    if (headers != nullptr) rd_kafka_headers_destroy(headers);
+    return state.status();
+  }
+  const std::string& topic_str = (*state)->name;
+  std::optional<std::chrono::steady_clock::time_point> deadline;  // read only when queue full
   while (true) {
     // rd_kafka_produceva rather than the producev macros (C casts, -Werror).
     std::array<rd_kafka_vu_t, 8> vus{};
     size_t n = 0;
-    vus[n].vtype = RD_KAFKA_VTYPE_TOPIC;
-    vus[n++].u.cstr = topic_str.c_str();
+    vus[n].vtype = RD_KAFKA_VTYPE_RKT;
+    vus[n++].u.rkt = (*state)->rkt;
     vus[n].vtype = RD_KAFKA_VTYPE_PARTITION;
     vus[n++].u.i32 = partition < 0 ? RD_KAFKA_PARTITION_UA : partition;
     vus[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
@@ -195,7 +230,7 @@ Status KafkaCollector::Produce(std::string_view topic, int32_t partition,
     vus[n].vtype = RD_KAFKA_VTYPE_TIMESTAMP;
     vus[n++].u.i64 = timestamp_ms >= 0 ? timestamp_ms : 0;
     vus[n].vtype = RD_KAFKA_VTYPE_OPAQUE;
-    vus[n++].u.ptr = this;
+    vus[n++].u.ptr = *state;
     if (headers != nullptr) {
       vus[n].vtype = RD_KAFKA_VTYPE_HEADERS;
       vus[n++].u.headers = headers;
@@ -207,8 +242,11 @@ Status KafkaCollector::Produce(std::string_view topic, int32_t partition,
       sent_.fetch_add(1, std::memory_order_relaxed);
       return Status::Ok();
     }
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && blocking && !deadline) {
+      deadline = std::chrono::steady_clock::now() + request_timeout_;
+    }
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || !blocking ||
-        std::chrono::steady_clock::now() >= deadline) {
+        std::chrono::steady_clock::now() >= *deadline) {
       if (headers != nullptr) rd_kafka_headers_destroy(headers);
       std::string where = "produce to topic '" + topic_str + "'";
       if (partition >= 0) where += " partition " + std::to_string(partition);
@@ -226,7 +264,7 @@ Status KafkaCollector::Produce(std::string_view topic, int32_t partition,
 }
 
 Status KafkaCollector::Send(const OutgoingRecord& record) {
-  {
+  if (has_error_.load(std::memory_order_acquire)) {
     std::lock_guard lock(mu_);
     if (!error_.ok()) return error_;
   }
@@ -294,13 +332,24 @@ Status KafkaCollector::Flush(std::chrono::milliseconds timeout) {
 }
 
 std::map<group::TopicPartition, int64_t> KafkaCollector::AckedOffsets() const {
+  std::map<group::TopicPartition, int64_t> out;
+  std::shared_lock topics_lock(topics_mu_);
   std::lock_guard lock(mu_);
-  return acked_;
+  for (const auto& [name, topic] : topics_) {
+    for (size_t p = 0; p < topic->acked.size(); ++p) {
+      if (topic->acked[p] >= 0)
+        out.emplace(group::TopicPartition{name, static_cast<int32_t>(p)}, topic->acked[p]);
+    }
+  }
+  return out;
 }
 
 void KafkaCollector::ResetAfterAbort() {
   std::lock_guard lock(mu_);
-  if (error_.code() != StatusCode::kFailedPrecondition) error_ = Status::Ok();
+  if (error_.code() != StatusCode::kFailedPrecondition) {
+    error_ = Status::Ok();
+    has_error_.store(false, std::memory_order_release);
+  }
 }
 
 Status KafkaCollector::InitTransactions(std::chrono::milliseconds timeout) {

@@ -26,11 +26,16 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "brook/config.h"
 #include "brook/status.h"
@@ -124,9 +129,25 @@ class KafkaCollector final : public RecordCollector {
   void ResetAfterAbort();
 
  private:
+  // One topic produced to: its librdkafka handle (held until the producer is destroyed) and
+  // its acknowledged offsets. The per-message opaque of every record points here, so a
+  // delivery report finds its topic without building or comparing the topic name.
+  struct TopicState {
+    KafkaCollector* owner = nullptr;
+    std::string name;
+    rd_kafka_topic_t* rkt = nullptr;
+    std::vector<int64_t> acked;  // by partition: offset after the last acknowledged; -1 none
+  };
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
   explicit KafkaCollector(CollectorOptions options) : options_(std::move(options)) {}
   static void DeliveryCallback(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque);
-  void OnDelivery(const rd_kafka_message_t* msg);
+  void OnDelivery(TopicState& topic, const rd_kafka_message_t* msg);
+  // The topic's state, created (with its librdkafka handle) on first use.
+  [[nodiscard]] Result<TopicState*> Topic(std::string_view name);
   [[nodiscard]] Status Produce(std::string_view topic, int32_t partition,
                                std::optional<std::string_view> key,
                                std::optional<std::string_view> value, int64_t timestamp_ms,
@@ -136,9 +157,15 @@ class KafkaCollector final : public RecordCollector {
   CollectorOptions options_;
   std::unique_ptr<client::KafkaHandle> handle_;
   std::chrono::milliseconds request_timeout_{30000};
+  // Topic states are created under topics_mu_ (exclusive) and never removed before the
+  // producer is destroyed; their acked vectors are guarded by mu_.
+  mutable std::shared_mutex topics_mu_;
+  std::unordered_map<std::string, std::unique_ptr<TopicState>, NameHash, std::equal_to<>>
+      topics_;  // guarded by topics_mu_
   mutable std::mutex mu_;
-  Status error_;                                         // guarded by mu_
-  std::map<group::TopicPartition, int64_t> acked_;       // guarded by mu_
+  Status error_;  // guarded by mu_
+  // error_ is not OK: lets Send skip mu_ on the common path.
+  std::atomic<bool> has_error_{false};
   std::chrono::steady_clock::time_point last_skip_log_;  // guarded by mu_
   std::atomic<uint64_t> sent_{0};
   std::atomic<uint64_t> delivered_{0};

@@ -134,7 +134,7 @@ Status RocksDbKeyValueStore::Put(std::string_view key, std::string_view value) {
   BROOK_RETURN_IF_ERROR(CheckOpen());
   rocksdb::WriteOptions wo;
   wo.disableWAL = disable_wal_;
-  return FromRocksDb(db_->Put(wo, ToSlice(key), ToSlice(value)), Context("put"));
+  return FromRocksDb(db_->Put(wo, ToSlice(key), ToSlice(value)), [&] { return Context("put"); });
 }
 
 Result<std::optional<std::string>> RocksDbKeyValueStore::Get(std::string_view key) const {
@@ -142,7 +142,7 @@ Result<std::optional<std::string>> RocksDbKeyValueStore::Get(std::string_view ke
   std::string value;
   const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), ToSlice(key), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
-  BROOK_RETURN_IF_ERROR(FromRocksDb(s, Context("get")));
+  BROOK_RETURN_IF_ERROR(FromRocksDb(s, [&] { return Context("get"); }));
   return std::optional<std::string>(std::move(value));
 }
 
@@ -150,7 +150,7 @@ Status RocksDbKeyValueStore::Delete(std::string_view key) {
   BROOK_RETURN_IF_ERROR(CheckOpen());
   rocksdb::WriteOptions wo;
   wo.disableWAL = disable_wal_;
-  return FromRocksDb(db_->Delete(wo, ToSlice(key)), Context("delete"));
+  return FromRocksDb(db_->Delete(wo, ToSlice(key)), [&] { return Context("delete"); });
 }
 
 Status RocksDbKeyValueStore::Write(std::span<const KeyValueWrite> batch) {
@@ -159,11 +159,11 @@ Status RocksDbKeyValueStore::Write(std::span<const KeyValueWrite> batch) {
   for (const KeyValueWrite& w : batch) {
     const rocksdb::Status s =
         w.value ? wb.Put(ToSlice(w.key), ToSlice(*w.value)) : wb.Delete(ToSlice(w.key));
-    BROOK_RETURN_IF_ERROR(FromRocksDb(s, Context("write batch")));
+    BROOK_RETURN_IF_ERROR(FromRocksDb(s, [&] { return Context("write batch"); }));
   }
   rocksdb::WriteOptions wo;
   wo.disableWAL = disable_wal_;
-  return FromRocksDb(db_->Write(wo, &wb), Context("write batch"));
+  return FromRocksDb(db_->Write(wo, &wb), [&] { return Context("write batch"); });
 }
 
 Result<std::unique_ptr<KeyValueIterator>> RocksDbKeyValueStore::Range(

@@ -253,11 +253,11 @@ Result<size_t> SegmentedDb::Write(std::span<const SegmentWrite> writes, bool wit
                            GetOrCreateSegment(SegmentId(w.timestamp)));
     const rocksdb::Status s = w.value ? batch.Put(cf, ToSlice(w.key), ToSlice(*w.value))
                                       : batch.Delete(cf, ToSlice(w.key));
-    BROOK_RETURN_IF_ERROR(FromRocksDb(s, Context("write batch")));
+    BROOK_RETURN_IF_ERROR(FromRocksDb(s, [&] { return Context("write batch"); }));
   }
   rocksdb::WriteOptions wo;
   wo.disableWAL = without_wal || disable_wal_;
-  BROOK_RETURN_IF_ERROR(FromRocksDb(db_->Write(wo, &batch), Context("write")));
+  BROOK_RETURN_IF_ERROR(FromRocksDb(db_->Write(wo, &batch), [&] { return Context("write"); }));
   return skipped;
 }
 
@@ -285,7 +285,7 @@ Result<std::optional<std::string>> SegmentedDb::Get(int64_t ts, std::string_view
   std::string value;
   const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), it->second, ToSlice(key), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
-  BROOK_RETURN_IF_ERROR(FromRocksDb(s, Context("get")));
+  BROOK_RETURN_IF_ERROR(FromRocksDb(s, [&] { return Context("get"); }));
   return std::optional<std::string>(std::move(value));
 }
 
