@@ -82,6 +82,11 @@ struct StreamsTaskInfo {
   int64_t restore_total = 0;
   int64_t restore_done = 0;
   double restore_eta_seconds = -1;
+  // Active tasks: wall-clock ms (since the epoch) when the task was created needing a
+  // restore, and when the restore finished and it started processing; -1: not applicable
+  // (no changelogged state) or not yet.
+  int64_t restore_started_ms = -1;
+  int64_t restore_finished_ms = -1;
   // Bytes of its local state on disk (RocksDB files of its task directory); -1 unknown.
   int64_t state_bytes = -1;
   std::vector<StreamsPartitionInfo> partitions;  // active tasks, sorted

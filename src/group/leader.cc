@@ -103,6 +103,16 @@ Result<LeaderOutput> RunLeaderAssignment(const std::vector<JoinedMember>& member
     for (const auto& [t, sum] : d.info.task_offset_sums) {
       if (known.contains(t)) mi.task_lag[t] = reference[t] - sum;
     }
+    // No local state at all: it would restore the whole changelog, i.e. `reference` offsets.
+    // When that is within acceptable_recovery_lag the member counts as caught up (as in
+    // Kafka Streams), so a task with little state moves at once instead of through a
+    // warmup and an extra rebalance; otherwise it stays "no state" (kNoState).
+    for (const auto& [t, ref] : reference) {
+      if (known.contains(t) && !mi.task_lag.contains(t) &&
+          ref <= config.acceptable_recovery_lag) {
+        mi.task_lag[t] = ref;
+      }
+    }
     for (const TaskId& t : mi.prev_active) mi.task_lag[t] = 0;
     for (const auto& [t, load] : d.info.task_loads) {
       if (mi.prev_active.contains(t)) mi.task_load[t] = load.busy_fraction;

@@ -273,6 +273,30 @@ assignor::AssignorConfig LagConfig() {
   return config;
 }
 
+TEST(GroupLeader, ANewcomerWithoutStateIsCaughtUpWhenTheWholeChangelogIsSmall) {
+  const GroupTopology topology = OrdersTopology(true);
+  SubscriptionInfo a = Info("pa");
+  a.prev_active = Range(0, 0, 5);
+  for (const TaskId& t : Range(0, 0, 5)) a.task_offset_sums[t] = t == T(0, 0) ? 5000 : 60;
+  const SubscriptionInfo b = Info("pb");  // a new instance: no state, no offset sums
+  const LeaderOutput out = RunLeader({Member("m-a", a, 3, topology), Member("m-b", b, 3, topology)},
+                                     topology, {{"orders", 6}}, true, LagConfig());
+  const AssignmentInfo ia = DecodeFor(out, "m-a", topology);
+  const AssignmentInfo ib = DecodeFor(out, "m-b", topology);
+  // Tasks with 60 offsets (<= acceptable_recovery_lag 100) move without a warmup: withheld
+  // for the cooperative second phase. 0_0 (5000 offsets) may only move through a warmup.
+  EXPECT_FALSE(out.result.withheld.empty()) << assignor::DebugString(out.result);
+  for (const auto& [t, to] : out.result.withheld) {
+    EXPECT_NE(t, T(0, 0));
+    EXPECT_EQ(to, "m-b");
+  }
+  EXPECT_FALSE(ib.warmup.contains(T(0, 1)));
+  EXPECT_FALSE(ib.warmup.contains(T(0, 2)));
+  EXPECT_TRUE(ia.active.contains(T(0, 0)) || ib.warmup.contains(T(0, 0)) ||
+              ib.active.contains(T(0, 0)));
+  EXPECT_EQ(ia.followup_delay_ms, 0);  // the withheld tasks move in the immediate follow-up
+}
+
 TEST(GroupLeader, LagFromOffsetSumsCooperative) {
   const GroupTopology topology = OrdersTopology(true);
   const LeaderOutput out =

@@ -245,6 +245,7 @@ Result<protocol::Bytes> GroupMember::BuildSubscription() {
   info.draining = draining_.load();
   info.state_bytes = local.state_bytes;
   info.prev_active = active_;
+  info.prev_active.insert(eager_revoked_.begin(), eager_revoked_.end());
   info.prev_standby = standby_;
   info.prev_standby.insert(warmup_.begin(), warmup_.end());
   info.task_offset_sums = local.task_offset_sums;
@@ -279,7 +280,8 @@ void GroupMember::JoinAndSync() {
   if (options_.rebalance_protocol == RebalanceProtocol::kEager && !active_.empty()) {
     Logger().info("group {}: eager rebalance, revoking all {} tasks: {}", options_.group_id,
                   active_.size(), TaskSetString(active_));
-    listener_->OnTasksRevoked(std::exchange(active_, {}));
+    eager_revoked_ = std::exchange(active_, {});
+    listener_->OnTasksRevoked(eager_revoked_);
   }
   Result<protocol::Bytes> metadata = BuildSubscription();
   if (!metadata.ok()) {
@@ -478,6 +480,7 @@ void GroupMember::JoinAndSync() {
     listener_->OnTasksRevoked(revoked);
   }
   active_ = info.active;
+  eager_revoked_.clear();
   standby_ = info.standby;
   warmup_ = info.warmup;
   need_join_ = false;
@@ -837,6 +840,22 @@ Status GroupMember::CommitOffsets(const std::map<TopicPartition, int64_t>& offse
                             "': no answer in time (the member may be rebalancing)");
   }
   return future.get();
+}
+
+void GroupMember::CommitOffsetsAsync(const std::map<TopicPartition, int64_t>& offsets,
+                                     std::chrono::milliseconds timeout,
+                                     std::function<void(Status)> done) {
+  {
+    std::lock_guard lock(mu_);
+    if (thread_.joinable() && !stop_) {
+      jobs_.emplace_back([this, offsets, timeout, done = std::move(done)] {
+        done(stop_ ? Status::Unavailable("OffsetCommit: stopping") : DoCommit(offsets, timeout));
+      });
+      cv_.notify_all();
+      return;
+    }
+  }
+  done(Status::FailedPrecondition("OffsetCommit: the group member is not running"));
 }
 
 Result<std::map<TopicPartition, int64_t>> GroupMember::FetchCommittedOffsets(

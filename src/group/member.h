@@ -163,6 +163,12 @@ class GroupMember {
   // rejected with kFailedPrecondition naming the error; nothing is applied then.
   [[nodiscard]] Status CommitOffsets(const std::map<TopicPartition, int64_t>& offsets,
                                      std::chrono::milliseconds timeout);
+  // As CommitOffsets, without waiting: the commit is queued for the group thread (in order
+  // with other commits) and `done` is called there with its outcome. For callers that must
+  // not block while the member is in a JoinGroup/SyncGroup round (a stream thread's interval
+  // commit). When the member is not running `done` is called at once, on the caller.
+  void CommitOffsetsAsync(const std::map<TopicPartition, int64_t>& offsets,
+                          std::chrono::milliseconds timeout, std::function<void(Status)> done);
   // Committed offsets; partitions without a commit are absent from the result.
   [[nodiscard]] Result<std::map<TopicPartition, int64_t>> FetchCommittedOffsets(
       const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout);
@@ -208,6 +214,11 @@ class GroupMember {
   std::optional<Clock::time_point> rejoin_at_;
   Clock::time_point next_heartbeat_{};
   std::set<TaskId> active_;
+  // Eager: the tasks revoked before this join. Still reported as prev_active (as Kafka
+  // Streams' eager members do): the leader needs the previous owners to stay sticky and to
+  // move stateful tasks through warmups; without them every task looks unowned, goes back to
+  // the member with the most state, and the immediate follow-up repeats that forever.
+  std::set<TaskId> eager_revoked_;
   std::set<TaskId> standby_;
   std::set<TaskId> warmup_;
   MemberState state_ = MemberState::kCreated;

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -438,6 +439,41 @@ TEST(GroupMember, CommitsAndFetchesOffsetsAndStaleGenerationLosesTasks) {
   ASSERT_TRUE(WaitStable(a, 2));
 }
 
+TEST(GroupMember, AsyncCommitIsAppliedInOrderAndReportsItsOutcome) {
+  FakeCoordinator fake;
+  Running a = StartMember(Options(fake));
+  ASSERT_TRUE(WaitStable(a, 1));
+  std::promise<Status> first;
+  std::promise<Status> second;
+  a.member->CommitOffsetsAsync({{{"in", 0}, 10}}, milliseconds(2000),
+                               [&](Status s) { first.set_value(std::move(s)); });
+  a.member->CommitOffsetsAsync({{{"in", 0}, 20}}, milliseconds(2000),
+                               [&](Status s) { second.set_value(std::move(s)); });
+  auto f1 = first.get_future();
+  auto f2 = second.get_future();
+  ASSERT_EQ(f2.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_TRUE(f1.get().ok());
+  EXPECT_TRUE(f2.get().ok());
+  EXPECT_EQ(fake.committed().at({"in", 0}), 20);  // in order: the later offset wins
+
+  fake.InjectError(ApiKey::kOffsetCommit, ErrorCode::kIllegalGeneration);
+  std::promise<Status> stale;
+  a.member->CommitOffsetsAsync({{{"in", 0}, 30}}, milliseconds(2000),
+                               [&](Status s) { stale.set_value(std::move(s)); });
+  auto fs = stale.get_future();
+  ASSERT_EQ(fs.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  const Status s = fs.get();
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
+  EXPECT_EQ(fake.committed().at({"in", 0}), 20);
+
+  a.member->Stop(GroupMember::LeaveMode::kDefault);
+  Status after;
+  a.member->CommitOffsetsAsync({{{"in", 0}, 40}}, milliseconds(2000),
+                               [&](Status st) { after = std::move(st); });
+  EXPECT_EQ(after.code(), StatusCode::kFailedPrecondition);  // called at once, on the caller
+  EXPECT_THAT(after.message(), HasSubstr("not running"));
+}
+
 TEST(GroupMember, FetchesOffsetsWithThePreV8Layout) {
   FakeCoordinator fake;
   fake.SetMaxVersion(ApiKey::kOffsetFetch, 7);
@@ -604,8 +640,10 @@ TEST(GroupMember, EagerRevokesEverythingBeforeJoinGroup) {
   EXPECT_LT(revoked[0].at, joins[2].at);  // revoked, then rejoined
   EXPECT_THAT(joins[2].protocol_names, ElementsAre("brook-eager"));
   const Subscription sub = DecodeSubscription(joins[2]);
-  EXPECT_TRUE(sub.wire.owned_partitions.empty());
-  EXPECT_TRUE(sub.info.prev_active.empty());
+  EXPECT_TRUE(sub.wire.owned_partitions.empty());  // eager: nothing owned on the wire
+  // ... but brook's userData still names the tasks it ran (as Kafka Streams' prevTasks), so
+  // the leader stays sticky and moves stateful tasks through warmups.
+  EXPECT_EQ(sub.info.prev_active, AllTasks());
   EXPECT_EQ(a.member->status().assignment.added, AllTasks());
   EXPECT_TRUE(a.listener->events(Event::kLost).empty());
 }

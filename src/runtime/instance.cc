@@ -91,6 +91,9 @@ struct Instance::ActiveTask {
   std::unique_ptr<StreamTask> task;
   size_t thread = 0;
   bool restoring = false;
+  // Wall ms: the task was created needing a restore / finished it and started (-1: not yet).
+  int64_t restore_started_ms = -1;
+  int64_t restore_finished_ms = -1;
   bool assigned = false;  // source partitions are in the consumer's assignment
   std::map<group::TopicPartition, int64_t> start_offsets;  // committed (or reset) positions
   std::vector<PartitionHandle> partitions;
@@ -622,6 +625,7 @@ void Instance::TakeRestored(StreamThread& thread) {
     t.restoring = false;
     restoring_count_.fetch_sub(1);
     t.last_progress_ms = NowMs();
+    t.restore_finished_ms = t.last_progress_ms;
     Logger().info("task {} restored ({} records) and running", id.ToString(),
                   t.state->records_restored());
     MaybeFinishRebalance();
@@ -640,7 +644,17 @@ Status Instance::PollInto(StreamThread& thread, std::chrono::milliseconds timeou
     return Status::Internal("consume from the thread queue: " +
                             client::RdKafkaErrorString(rd_kafka_last_error()));
   }
-  std::map<ActiveTask*, std::map<group::TopicPartition, std::vector<ConsumedRecord>>> batches;
+  // Records grouped by partition, in order. Messages come in runs of one partition: the route
+  // is looked up (building the topic name) once per run, not per record.
+  struct Batch {
+    ActiveTask* task = nullptr;
+    group::TopicPartition tp;
+    std::vector<ConsumedRecord> records;
+  };
+  std::vector<Batch> batches;
+  const rd_kafka_topic_t* run_rkt = nullptr;
+  int32_t run_partition = -1;
+  Batch* run = nullptr;  // nullptr: the run's partition is not this thread's
   for (ssize_t i = 0; i < n; ++i) {
     rd_kafka_message_t* m = msgs[static_cast<size_t>(i)];
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -652,33 +666,48 @@ Status Instance::PollInto(StreamThread& thread, std::chrono::milliseconds timeou
       rd_kafka_message_destroy(m);
       continue;
     }
-    group::TopicPartition tp{rd_kafka_topic_name(m->rkt), m->partition};
-    auto route = thread.routes.find(tp);
-    if (route == thread.routes.end()) {  // a partition this thread no longer owns
+    if (i == 0 || m->rkt != run_rkt || m->partition != run_partition) {
+      run_rkt = m->rkt;
+      run_partition = m->partition;
+      group::TopicPartition tp{rd_kafka_topic_name(m->rkt), m->partition};
+      auto route = thread.routes.find(tp);
+      run = nullptr;
+      if (route != thread.routes.end()) {
+        auto b = std::find_if(batches.begin(), batches.end(),
+                              [&](const Batch& x) { return x.tp == tp; });
+        if (b == batches.end()) {
+          // Reserved up front: run must stay valid while later batches are added.
+          if (batches.empty()) batches.reserve(thread.routes.size());
+          batches.push_back(Batch{.task = route->second, .tp = std::move(tp), .records = {}});
+          b = std::prev(batches.end());
+          b->records.reserve(static_cast<size_t>(n - i));  // at most the rest of the poll
+        }
+        run = &*b;
+      }
+    }
+    if (run == nullptr) {  // a partition this thread no longer owns
       rd_kafka_message_destroy(m);
       continue;
     }
     ConsumedRecord r;
-    r.topic = tp.topic;
-    r.partition = tp.partition;
+    r.topic = run->tp.topic;
+    r.partition = run->tp.partition;
     r.offset = m->offset;
     rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
     r.timestamp_ms = rd_kafka_message_timestamp(m, &type);
     if (m->key != nullptr) r.key.emplace(static_cast<const char*>(m->key), m->key_len);
     if (m->payload != nullptr) r.value.emplace(static_cast<const char*>(m->payload), m->len);
     r.headers = client::MessageHeaders(m);
-    batches[route->second][tp].push_back(std::move(r));
+    run->records.push_back(std::move(r));
     rd_kafka_message_destroy(m);
   }
-  for (auto& [task, per_partition] : batches) {
-    for (auto& [tp, records] : per_partition) {
-      const size_t count = records.size();
-      BROOK_RETURN_IF_ERROR(task->task->AddRecords(tp, std::move(records)));
-      task->consumed += count;
-      consumed_.fetch_add(count, std::memory_order_relaxed);
-      for (PartitionHandle& ph : task->partitions) {
-        if (ph.tp == tp) ph.consumed += count;
-      }
+  for (Batch& b : batches) {
+    const size_t count = b.records.size();
+    BROOK_RETURN_IF_ERROR(b.task->task->AddRecords(b.tp, std::move(b.records)));
+    b.task->consumed += count;
+    consumed_.fetch_add(count, std::memory_order_relaxed);
+    for (PartitionHandle& ph : b.task->partitions) {
+      if (ph.tp == b.tp) ph.consumed += count;
     }
   }
   return Status::Ok();
@@ -757,6 +786,11 @@ void Instance::UpdateThreadStats(StreamThread& thread) {
     s.id = id;
     s.role = TaskRole::kActive;
     s.restoring = t.restoring;
+    s.restore_started_ms = t.restore_started_ms;
+    s.restore_finished_ms = t.restore_finished_ms;
+    // The restore thread publishes progress periodically; a restore shorter than that
+    // period would show 0 (records_restored() is atomic).
+    s.restored = std::max<uint64_t>(s.restored, t.state->records_restored());
     s.processed = t.task->processed_records();
     s.dropped = t.task->dropped_records();
     s.max_stall_ms = t.max_stall_ms;
@@ -811,18 +845,22 @@ void Instance::MaybeCommit(bool requested, StreamThread& thread) {
     if (!s.ok()) Logger().warn("commit failed: {}", s.ToString());
   }
   // The offset commit goes through the group thread, which may be waiting for the gate in a
-  // rebalance callback: send it with the gate released (the member never lets an offset go
-  // back, so a callback's newer commit in between is not undone).
+  // rebalance callback or for a JoinGroup/SyncGroup answer (seconds, while the other members
+  // rejoin): queue it and go on processing (the member never lets an offset go back, so a
+  // callback's newer commit in between is not undone). A commit that fails (stale
+  // generation) is repaired by the next one, the revocation's or the shutdown's, which
+  // commit every task (CommitAllLocked with all=true); until then a crash replays more.
   if (!offsets.empty() && member_) {
-    const Status s = member_->CommitOffsets(offsets, OpTimeout());
-    if (!s.ok()) Logger().warn("offset commit (interval) failed: {}", s.ToString());
+    member_->CommitOffsetsAsync(offsets, OpTimeout(), [](const Status& s) {
+      if (!s.ok()) Logger().warn("offset commit (interval) failed: {}", s.ToString());
+    });
   }
   thread.busy_ns.fetch_add((Clock::now() - started).count(), std::memory_order_relaxed);
   ObserveCommit(started);
 }
 
 Status Instance::CommitAllLocked(std::string_view why,
-                                 std::map<group::TopicPartition, int64_t>* deferred) {
+                                 std::map<group::TopicPartition, int64_t>* deferred, bool all) {
   last_commit_ = Clock::now();
   if (state_.load() == InstanceState::kError) {
     return Status::FailedPrecondition("not committing: the instance failed");
@@ -832,7 +870,7 @@ Status Instance::CommitAllLocked(std::string_view why,
   std::vector<ActiveTask*> committed;
   for (auto& [id, t] : active_) {
     if (t->restoring || !t->task) continue;
-    if (!t->task->commit_needed() && !eos) continue;
+    if (!t->task->commit_needed() && !eos && !all) continue;
     for (const auto& [tp, off] : t->task->CommittableOffsets()) offsets[tp] = off;
     committed.push_back(t.get());
   }
@@ -1034,8 +1072,9 @@ void Instance::CloseAllActiveLocked(bool clean) {
   for (const TaskId& id : ids) CloseActiveLocked(id, clean);
 }
 
-Status Instance::CreateActiveLocked(const TaskId& id,
-                                    const std::map<group::TopicPartition, int64_t>& committed) {
+Status Instance::CreateActiveLocked(
+    const TaskId& id, const std::map<group::TopicPartition, int64_t>& committed,
+    std::vector<std::pair<TaskId, TaskStateManager*>>* to_register) {
   const SubtopologySpec* sub = topology_->Find(id.subtopology);
   if (sub == nullptr)
     return Status::InvalidArgument("unknown sub-topology in task " + id.ToString());
@@ -1128,20 +1167,22 @@ Status Instance::CreateActiveLocked(const TaskId& id,
   threads_[best]->tasks.push_back(id);
   t->last_progress_ms = NowMs();
   const bool needs_restore = !t->changelogs.empty();
+  if (needs_restore) t->restore_started_ms = t->last_progress_ms;
   ActiveTask& ref = *t;
   active_.emplace(id, std::move(t));
   {
     std::lock_guard lock(snap_mu_);
-    task_status_[id] = TaskStatus{.id = id, .role = TaskRole::kActive, .restoring = needs_restore};
+    task_status_[id] = TaskStatus{.id = id,
+                                  .role = TaskRole::kActive,
+                                  .restoring = needs_restore,
+                                  .restore_started_ms = ref.restore_started_ms};
   }
   BROOK_RETURN_IF_ERROR(ref.task->StartRestoring());
   if (needs_restore) {
     ref.restoring = true;
     restoring_count_.fetch_add(1);
-    TaskStateManager* st = ref.state.get();
-    return RestoreCall([this, id, st](ChangelogReader& r) {
-      return RegisterOrDefer(r, id, st, RestoreMode::kRestoreActive);
-    });
+    to_register->emplace_back(id, ref.state.get());
+    return Status::Ok();
   }
   BROOK_RETURN_IF_ERROR(ref.task->CompleteRestoration());
   return AssignPartitionsLocked(ref);
@@ -1173,6 +1214,7 @@ void Instance::UpdateStandbysLocked(const std::set<TaskId>& standby,
     standby_status_.erase(id);
     offset_sums_[id] = sum;
   }
+  std::vector<std::unique_ptr<StandbyTask>> opened;  // registered below in one restore call
   for (const TaskId& id : wanted) {
     if (active_.contains(id)) continue;
     auto existing = standbys_.find(id);
@@ -1194,12 +1236,27 @@ void Instance::UpdateStandbysLocked(const std::set<TaskId>& standby,
     sb->id = id;
     sb->state = std::move(st).value();
     sb->warmup = warmup.contains(id);
-    TaskStateManager* raw = sb->state.get();
-    const Status r = RestoreCall([this, id, raw](ChangelogReader& reader) {
-      return RegisterOrDefer(reader, id, raw, RestoreMode::kStandby);
-    });
-    if (!r.ok()) {
-      Logger().warn("starting standby {}: {}", id.ToString(), r.ToString());
+    opened.push_back(std::move(sb));
+  }
+  if (opened.empty()) return;
+  std::vector<Status> registered(opened.size());
+  (void)RestoreCall([this, &opened, &registered](ChangelogReader& reader) {
+    std::vector<TaskStateManager*> states;
+    states.reserve(opened.size());
+    for (const std::unique_ptr<StandbyTask>& sb : opened) states.push_back(sb->state.get());
+    reader.PrefetchWatermarks(states);  // one query for all of them
+    for (size_t i = 0; i < opened.size(); ++i) {
+      registered[i] =
+          RegisterOrDefer(reader, opened[i]->id, opened[i]->state.get(), RestoreMode::kStandby);
+    }
+    reader.ClearPrefetched();
+    return Status::Ok();
+  });
+  for (std::size_t i = 0; i < opened.size(); ++i) {
+    std::unique_ptr<StandbyTask>& sb = opened[i];
+    const TaskId id = sb->id;
+    if (!registered[i].ok()) {
+      Logger().warn("starting standby {}: {}", id.ToString(), registered[i].ToString());
       (void)sb->state->Close(false);
       continue;
     }
@@ -1230,7 +1287,7 @@ void Instance::OnTasksRevoked(const std::set<TaskId>& tasks) {
   SetState(InstanceState::kRebalancing);
   if (state_.load() != InstanceState::kError) {
     const auto started = Clock::now();
-    const Status s = CommitAllLocked("revocation");
+    const Status s = CommitAllLocked("revocation", nullptr, /*all=*/true);
     ObserveCommit(started);
     if (!s.ok())
       Logger().warn("commit before revoking {}: {}", group::TaskSetString(tasks), s.ToString());
@@ -1294,10 +1351,34 @@ void Instance::OnAssignment(const group::GroupAssignment& assignment) {
       member_->RequestRejoin("offset fetch failed");
       return;
     }
+    std::vector<std::pair<TaskId, TaskStateManager*>> to_register;
     for (const TaskId& id : fresh) {
-      Status s = CreateActiveLocked(id, *committed);
+      Status s = CreateActiveLocked(id, *committed, &to_register);
       if (!s.ok()) {
         FailLocked(s.WithContext("creating task " + id.ToString()));
+        return;
+      }
+    }
+    if (!to_register.empty()) {
+      const Status s = RestoreCall([this, &to_register](ChangelogReader& r) {
+        // One watermark query for all of them, not one per task (start-up time).
+        std::vector<TaskStateManager*> states;
+        states.reserve(to_register.size());
+        for (const auto& [id, st] : to_register) states.push_back(st);
+        r.PrefetchWatermarks(states);
+        for (const auto& [id, st] : to_register) {
+          Status reg = RegisterOrDefer(r, id, st, RestoreMode::kRestoreActive)
+                           .WithContext("registering task " + id.ToString());
+          if (!reg.ok()) {
+            r.ClearPrefetched();
+            return reg;
+          }
+        }
+        r.ClearPrefetched();
+        return Status::Ok();
+      });
+      if (!s.ok()) {
+        FailLocked(s.WithContext("starting restores"));
         return;
       }
     }
@@ -1468,27 +1549,47 @@ Status Instance::Close(std::chrono::milliseconds timeout, bool leave) {
   const bool failed = state_.load() == InstanceState::kError;
   SetState(InstanceState::kPendingShutdown);
   Status result;
-  // Leaving the group revokes every active task: the callback commits and closes them.
-  // A draining instance is being scaled away: it leaves even as a static member. Staying
-  // until session.timeout.ms would hold up the group's next rebalance, typically the second
-  // phase that hands the tasks it revoked last to their new owner, for that long.
-  if (member_) {
-    member_->Stop(failed ? group::GroupMember::LeaveMode::kDefault
-                         : (leave || draining_.load() ? group::GroupMember::LeaveMode::kLeave
-                                                      : group::GroupMember::LeaveMode::kDefault));
-  }
+  // First the stream threads stop (an interval commit they started, whose OffsetCommit goes
+  // out after the gate is released, completes before they exit), then the final commit goes
+  // out while the member is still in the group: a static member that stays gets no
+  // revocation, and once stopped the member can commit nothing (its tasks' records since the
+  // last commit would be processed again after the restart).
   stopping_.store(true);
   for (auto& t : threads_) {
     if (t->thread.joinable()) t->thread.join();
   }
   {
-    ExclusiveEntry entry(gate_);
-    if (!active_.empty() && !failed && state_.load() != InstanceState::kError) {
-      const auto started = Clock::now();
-      Status s = CommitAllLocked("shutdown");
-      ObserveCommit(started);
-      if (!s.ok()) result = s;
+    std::map<group::TopicPartition, int64_t> offsets;
+    const auto started = Clock::now();
+    {
+      ExclusiveEntry entry(gate_);
+      if (!active_.empty() && !failed && state_.load() != InstanceState::kError) {
+        Status s = CommitAllLocked("shutdown", &offsets, /*all=*/true);
+        if (!s.ok()) result = s;
+      }
     }
+    // As in MaybeCommit: the OffsetCommit goes through the group thread, which may be
+    // waiting for the gate in a rebalance callback, so it is sent with the gate released.
+    if (!offsets.empty() && member_) {
+      Status s = member_->CommitOffsets(offsets, OpTimeout());
+      if (!s.ok()) {
+        Logger().warn("offset commit (shutdown) failed: {}", s.ToString());
+        if (result.ok()) result = s;
+      }
+    }
+    ObserveCommit(started);
+  }
+  // Leaving the group revokes every active task: the callback commits (nothing new by now)
+  // and closes them. A draining instance is being scaled away: it leaves even as a static
+  // member. Staying until session.timeout.ms would hold up the group's next rebalance,
+  // typically the second phase that hands the tasks it revoked last to their new owner.
+  if (member_) {
+    member_->Stop(failed ? group::GroupMember::LeaveMode::kDefault
+                         : (leave || draining_.load() ? group::GroupMember::LeaveMode::kLeave
+                                                      : group::GroupMember::LeaveMode::kDefault));
+  }
+  {
+    ExclusiveEntry entry(gate_);
     CloseAllActiveLocked(/*clean=*/!failed && state_.load() != InstanceState::kError);
     UpdateStandbysLocked({}, {});
   }

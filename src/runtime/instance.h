@@ -113,6 +113,10 @@ struct TaskStatus {
   int64_t restore_total = 0;
   int64_t restore_done = 0;
   double restore_eta_seconds = -1;
+  // Active tasks: wall ms when it was created needing a restore and when the restore
+  // finished (it started processing); -1 not applicable / not yet.
+  int64_t restore_started_ms = -1;
+  int64_t restore_finished_ms = -1;
   int64_t state_bytes = -1;  // on-disk bytes of its task directory (observer thread)
 };
 
@@ -218,10 +222,13 @@ class Instance final : public group::GroupListener, public QueryBackend {
   void TrackPartitionProgress(ActiveTask& t, int64_t now_ms);
 
   // Control paths; the caller holds the gate exclusively.
-  // Commits every task. With `deferred`, the at-least-once offset commit is not sent but
-  // returned there (the caller sends it after releasing the gate).
-  [[nodiscard]] Status CommitAllLocked(
-      std::string_view why, std::map<group::TopicPartition, int64_t>* deferred = nullptr);
+  // Commits every task with records since its last commit (`all`: every task, also one whose
+  // last interval commit was queued and may have failed). With `deferred`, the
+  // at-least-once offset commit is not sent but returned there (the caller sends it after
+  // releasing the gate).
+  [[nodiscard]] Status CommitAllLocked(std::string_view why,
+                                       std::map<group::TopicPartition, int64_t>* deferred = nullptr,
+                                       bool all = false);
   // Commits when the interval elapsed or a task asked; the commit's time counts as busy
   // time of `thread`.
   void MaybeCommit(bool requested, StreamThread& thread);
@@ -232,8 +239,12 @@ class Instance final : public group::GroupListener, public QueryBackend {
   [[nodiscard]] state::CheckpointOffsets WrittenOffsets(
       const ActiveTask& t, const std::map<group::TopicPartition, int64_t>& acked) const;
   void CloseAllActiveLocked(bool clean);
+  // A task whose state needs a restore is appended to `to_register`: the caller registers
+  // them with the restore thread in one call (one round trip for the whole assignment, not
+  // one restore-thread poll per task).
   [[nodiscard]] Status CreateActiveLocked(
-      const TaskId& id, const std::map<group::TopicPartition, int64_t>& committed);
+      const TaskId& id, const std::map<group::TopicPartition, int64_t>& committed,
+      std::vector<std::pair<TaskId, TaskStateManager*>>* to_register);
   [[nodiscard]] Status AssignPartitionsLocked(ActiveTask& task);
   void UnassignPartitionsLocked(ActiveTask& task);
   void UpdateStandbysLocked(const std::set<TaskId>& standby, const std::set<TaskId>& warmup);

@@ -266,6 +266,8 @@ StreamsStatus ToStreamsStatus(const InstanceStatus& in) {
                                       .restore_total = t.restore_total,
                                       .restore_done = t.restore_done,
                                       .restore_eta_seconds = t.restore_eta_seconds,
+                                      .restore_started_ms = t.restore_started_ms,
+                                      .restore_finished_ms = t.restore_finished_ms,
                                       .state_bytes = t.state_bytes,
                                       .partitions = t.partitions});
   }
