@@ -7,14 +7,20 @@
 //       --input T --output T2 [--table T3] --threads N --commit-interval-ms M
 //       --cache-bytes B --state-dir D --instance-id ID [--expected-records N]
 //       [--stats-file F] [--exit-when-idle-ms M] [--stats-interval-ms M] [--set key=value]
+//       [--leave-group-on-close] [--drain-on-sigterm [--drain-timeout-ms M]]
 //
 // Contract: runs until SIGTERM/SIGINT, or (with --exit-when-idle-ms) until it processed
 // --expected-records records (when given) and then saw no record for that long (without any
 // record: counted from the first RUNNING state);
 // then closes the instance (bounded by --close-timeout-ms), writes the "end" line and exits
 // 0 (1: bad arguments or start error, 3: the instance failed, 4: the close could not
-// commit). --cache-bytes is accepted for symmetry and reported with cache_applied=false:
-// brook has no record cache in front of its stores.
+// commit). --leave-group-on-close leaves the group on close even as a static member.
+// --drain-on-sigterm: the first SIGTERM/SIGINT marks the instance draining
+// (Streams::SetDraining: its tasks move to the other instances, it gets no new ones) and the
+// close (which then leaves the group) waits until it holds no active task or
+// --drain-timeout-ms passed ("drain" line); a second signal closes at once. --cache-bytes is
+// accepted for symmetry and reported with cache_applied=false: brook has no record cache in front
+// of its stores.
 //
 // Thread-safety: the Meter is updated by the stream threads (a partition is processed by one
 // thread at a time; its counters are relaxed atomics) and read by the main thread, which
@@ -38,6 +44,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -68,6 +75,9 @@ struct Options {
   int64_t exit_when_idle_ms = 0;
   int64_t stats_interval_ms = 1000;
   int64_t close_timeout_ms = 30000;
+  bool leave_group_on_close = false;
+  bool drain_on_sigterm = false;
+  int64_t drain_timeout_ms = 120000;
   std::vector<std::string> sets;  // extra brook keys, key=value
 };
 
@@ -90,18 +100,18 @@ int64_t ProcessStartMs() {
   for (int i = 3; i <= 22 && (fields >> field); ++i) {
   }
   const int64_t start_ticks = std::stoll(field);
-  std::ifstream proc_stat("/proc/stat");
-  std::string word;
-  int64_t boot_s = -1;
-  while (proc_stat >> word) {
-    if (word == "btime") {
-      proc_stat >> boot_s;
-      break;
-    }
-  }
+  // starttime counts clock ticks since boot (CLOCK_BOOTTIME). The boot time in wall-clock
+  // ms is now(REALTIME) - now(BOOTTIME): /proc/stat's btime has whole seconds only, which
+  // put up to a second (here ~280 ms) of error into every start-up figure.
+  timespec real{};
+  timespec boot{};
+  clock_gettime(CLOCK_REALTIME, &real);
+  clock_gettime(CLOCK_BOOTTIME, &boot);
+  const int64_t boot_ms = ((static_cast<int64_t>(real.tv_sec) - boot.tv_sec) * 1000) +
+                          ((static_cast<int64_t>(real.tv_nsec) - boot.tv_nsec) / 1000000);
   const int64_t hz = sysconf(_SC_CLK_TCK);
-  if (boot_s < 0 || hz <= 0) return -1;
-  return (boot_s * 1000) + (start_ticks * 1000 / hz);
+  if (hz <= 0) return -1;
+  return boot_ms + (start_ticks * 1000 / hz);
 }
 
 // VmHWM of /proc/self/status in KiB; -1 when unreadable.
@@ -145,7 +155,8 @@ class Stats {
 };
 
 // Records processed, first and last record, and per input partition: records, the wall clock
-// of the last one, and the longest gap between two of them.
+// of the first and of the last one, the longest gap between two of them, and the longest gap
+// that ended since the previous PartitionsJson(/*reset_recent=*/true) (a progress line).
 class Meter {
  public:
   static constexpr int kMaxPartitions = 4096;
@@ -164,8 +175,15 @@ class Meter {
     if (partition < 0 || partition >= kMaxPartitions) return;
     Partition& p = partitions_[static_cast<size_t>(partition)];
     const int64_t prev = p.last_ms.load(std::memory_order_relaxed);
+    if (prev == 0) p.first_ms.store(now, std::memory_order_relaxed);
     if (prev > 0 && now - prev > p.max_gap_ms.load(std::memory_order_relaxed)) {
       p.max_gap_ms.store(now - prev, std::memory_order_relaxed);
+    }
+    // The reader resets it (exchange), so raise it with a CAS loop.
+    int64_t recent = p.recent_max_gap_ms.load(std::memory_order_relaxed);
+    while (
+        prev > 0 && now - prev > recent &&
+        !p.recent_max_gap_ms.compare_exchange_weak(recent, now - prev, std::memory_order_relaxed)) {
     }
     p.last_ms.store(now, std::memory_order_relaxed);
     p.count.fetch_add(1, std::memory_order_relaxed);
@@ -178,17 +196,22 @@ class Meter {
     return expected_reached_ms_.load(std::memory_order_relaxed);
   }
 
-  [[nodiscard]] Json PartitionsJson() const {
+  // Every partition with a record; reset_recent: restart recent_max_gap_ms (progress lines).
+  [[nodiscard]] Json PartitionsJson(bool reset_recent) {
     Json out = Json::array();
     for (size_t i = 0; i < partitions_.size(); ++i) {
-      const Partition& p = partitions_[i];
+      Partition& p = partitions_[i];
       const int64_t count = p.count.load(std::memory_order_relaxed);
       if (count == 0) continue;
       Json m;
       m["partition"] = i;
       m["processed"] = count;
+      m["first_ms"] = p.first_ms.load(std::memory_order_relaxed);
       m["last_progress_ms"] = p.last_ms.load(std::memory_order_relaxed);
       m["max_gap_ms"] = p.max_gap_ms.load(std::memory_order_relaxed);
+      m["recent_max_gap_ms"] = reset_recent
+                                   ? p.recent_max_gap_ms.exchange(0, std::memory_order_relaxed)
+                                   : p.recent_max_gap_ms.load(std::memory_order_relaxed);
       out.push_back(std::move(m));
     }
     return out;
@@ -197,8 +220,10 @@ class Meter {
  private:
   struct Partition {
     std::atomic<int64_t> count{0};
+    std::atomic<int64_t> first_ms{0};
     std::atomic<int64_t> last_ms{0};
     std::atomic<int64_t> max_gap_ms{0};
+    std::atomic<int64_t> recent_max_gap_ms{0};
   };
   const int64_t expected_;
   std::atomic<int64_t> processed_{0};
@@ -275,7 +300,7 @@ brook::Topology Build(const Options& o, Meter* meter) {
 }
 
 // Follows the instance by polling: state changes, completed rebalances (brook's own record
-// of them) and restores (a task seen restoring until it runs).
+// of them) and restores (the runtime's per-task restore start/finish stamps).
 class InstanceWatcher {
  public:
   InstanceWatcher(Stats* stats, std::string application_id, std::string store)
@@ -305,12 +330,19 @@ class InstanceWatcher {
     }
     restored_ = std::max(restored_, status.restored);
     std::map<std::string, bool> seen;
+    active_tasks_ = 0;
     for (const brook::StreamsTaskInfo& t : status.tasks) {
       if (t.role != "active") continue;
+      ++active_tasks_;
       const std::string id = t.id.ToString();
-      seen[id] = true;
-      if (t.restoring && !restoring_.contains(id)) {
-        restoring_[id] = Restore{.started_ms = status.now_ms, .partition = t.id.partition};
+      // A task that needed a restore: the runtime stamps when it was created restoring and
+      // when it started processing, so even a restore shorter than a poll is reported with
+      // exact times (one report per task incarnation: its restore_started_ms).
+      if (t.restore_started_ms < 0) continue;
+      const std::string key = id + "@" + std::to_string(t.restore_started_ms);
+      if (reported_.contains(key)) continue;
+      if (!restoring_.contains(key)) {
+        restoring_[key] = Restore{.started_ms = t.restore_started_ms, .partition = t.id.partition};
         Json e = Stats::Event("restore_start");
         e["store"] = store_;
         e["topic"] = Changelog();
@@ -319,19 +351,27 @@ class InstanceWatcher {
         e["end_offset"] = nullptr;
         e["task"] = id;
         stats_->Emit(e);
-      } else if (!t.restoring && restoring_.contains(id)) {
-        EmitRestore(id, t.restored, status.now_ms);
       }
+      if (t.restore_finished_ms >= 0) {
+        reported_.insert(key);
+        EmitRestore(key, id, t.restored, t.restore_finished_ms);
+      }
+      seen[key] = true;
     }
     // A task that went away while restoring (revoked).
     for (auto it = restoring_.begin(); it != restoring_.end();) {
-      const std::string id = (it++)->first;
-      if (!seen.contains(id)) EmitRestore(id, 0, status.now_ms);
+      const std::string key = (it++)->first;
+      if (!seen.contains(key)) {
+        reported_.insert(key);
+        EmitRestore(key, key.substr(0, key.find('@')), 0, status.now_ms);
+      }
     }
   }
 
   [[nodiscard]] brook::StreamsState state() const { return state_; }
   [[nodiscard]] int rebalances() const { return rebalances_; }
+  // Active tasks at the last Poll.
+  [[nodiscard]] int active_tasks() const { return active_tasks_; }
   // Records restored: the instance's own total, or the sum of the restore events when larger
   // (the instance's total covers its current tasks only).
   [[nodiscard]] uint64_t restored() const { return std::max(restored_, restored_events_); }
@@ -344,9 +384,10 @@ class InstanceWatcher {
   [[nodiscard]] std::string Changelog() const {
     return application_id_ + "-" + store_ + "-changelog";
   }
-  void EmitRestore(const std::string& id, uint64_t records, int64_t now_ms) {
-    const Restore r = restoring_[id];
-    restoring_.erase(id);
+  void EmitRestore(const std::string& key, const std::string& id, uint64_t records,
+                   int64_t finished_ms) {
+    const Restore r = restoring_[key];
+    restoring_.erase(key);
     Json e = Stats::Event("restore");
     e["store"] = store_;
     e["topic"] = Changelog();
@@ -354,7 +395,7 @@ class InstanceWatcher {
     e["records"] = records;
     restored_events_ += records;
     e["started_ms"] = r.started_ms;
-    e["duration_ms"] = now_ms - r.started_ms;
+    e["duration_ms"] = finished_ms - r.started_ms;
     e["task"] = id;
     stats_->Emit(e);
   }
@@ -365,9 +406,11 @@ class InstanceWatcher {
   brook::StreamsState state_ = brook::StreamsState::kCreated;
   int64_t last_rebalance_started_ms_ = -1;
   int rebalances_ = 0;
+  int active_tasks_ = 0;
   uint64_t restored_ = 0;
   uint64_t restored_events_ = 0;
-  std::map<std::string, Restore> restoring_;
+  std::map<std::string, Restore> restoring_;  // by "<task>@<restore_started_ms>"
+  std::set<std::string> reported_;
 };
 
 // Waits up to `timeout_ms` for SIGTERM or SIGINT (blocked by brook::BlockShutdownSignals);
@@ -425,6 +468,8 @@ int Run(const Options& o) {
   start["output"] = o.output;
   start["table"] = o.table;
   start["expected_records"] = o.expected_records;
+  start["leave_group_on_close"] = o.leave_group_on_close;
+  start["drain_on_sigterm"] = o.drain_on_sigterm;
   stats.Emit(start);
 
   std::unique_ptr<brook::Streams> streams;
@@ -442,9 +487,31 @@ int Run(const Options& o) {
   int64_t running_since_ms = -1;
   int64_t last_stats_ms = 0;
   const int64_t tick_ms = std::min<int64_t>(50, o.stats_interval_ms);
-  while (!ShutdownSignalled(tick_ms)) {
+  int64_t drain_started_ms = -1;  // --drain-on-sigterm: when the drain began
+  while (true) {
+    if (ShutdownSignalled(tick_ms)) {
+      if (!o.drain_on_sigterm || drain_started_ms >= 0) break;  // a second signal: close now
+      drain_started_ms = NowMs();
+      streams->SetDraining(true);
+      Json e = Stats::Event("drain_start");
+      e["active_tasks"] = watcher.active_tasks();
+      stats.Emit(e);
+    }
     const int64_t now = NowMs();
     watcher.Poll(*streams);
+    if (drain_started_ms >= 0) {
+      const bool drained = watcher.active_tasks() == 0;
+      if (drained || now - drain_started_ms >= o.drain_timeout_ms) {
+        Json e = Stats::Event("drain");
+        e["started_ms"] = drain_started_ms;
+        e["finished_ms"] = now;
+        e["duration_ms"] = now - drain_started_ms;
+        e["drained"] = drained;
+        e["active_tasks"] = watcher.active_tasks();
+        stats.Emit(e);
+        break;
+      }
+    }
     if (watcher.state() == brook::StreamsState::kError) {
       std::cerr << "error: " << streams->error() << "\n";
       reason = "error";
@@ -462,7 +529,7 @@ int Run(const Options& o) {
       Json e = Stats::Event("progress");
       e["processed"] = meter.processed();
       e["state"] = brook::StreamsStateName(watcher.state());
-      e["partitions"] = meter.PartitionsJson();
+      e["partitions"] = meter.PartitionsJson(/*reset_recent=*/true);
       stats.Emit(e);
     }
     if (running_since_ms < 0 && watcher.state() == brook::StreamsState::kRunning) {
@@ -481,7 +548,8 @@ int Run(const Options& o) {
   }
 
   const int64_t close_start_ms = NowMs();
-  const bool closed = streams->Close(std::chrono::milliseconds(o.close_timeout_ms));
+  const bool closed =
+      streams->Close(std::chrono::milliseconds(o.close_timeout_ms), o.leave_group_on_close);
   watcher.Poll(*streams);
   const int64_t end_ms = NowMs();
   auto or_null = [](int64_t v) { return v < 0 ? Json(nullptr) : Json(v); };
@@ -506,7 +574,7 @@ int Run(const Options& o) {
   end["clean_close"] = closed;
   end["cpu_ms"] = CpuMs();
   end["peak_rss_kb"] = PeakRssKb();
-  end["partitions"] = meter.PartitionsJson();
+  end["partitions"] = meter.PartitionsJson(/*reset_recent=*/true);
   stats.Emit(end);
   streams.reset();
   if (reason == "error") return 3;
@@ -539,6 +607,12 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   cli.add_option("--close-timeout-ms", o.close_timeout_ms, "bound of the clean close");
   cli.add_option("--set", o.sets, "extra brook configuration key=value (repeatable)");
+  cli.add_flag("--leave-group-on-close", o.leave_group_on_close,
+               "leave the group on close, even as a static member");
+  cli.add_flag("--drain-on-sigterm", o.drain_on_sigterm,
+               "on SIGTERM/SIGINT drain first (tasks move away), then close and leave");
+  cli.add_option("--drain-timeout-ms", o.drain_timeout_ms, "bound of the drain")
+      ->check(CLI::PositiveNumber);
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

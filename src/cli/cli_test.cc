@@ -9,6 +9,8 @@
 #include <sstream>
 #include <thread>
 
+#include "cli/throughput.h"
+
 namespace brook::cli {
 namespace {
 
@@ -25,6 +27,24 @@ Run Cli(const std::vector<std::string>& args, const Environment& env = {}) {
   std::ostringstream err;
   const int code = RunCli(args, out, err, env);
   return {code, out.str(), err.str()};
+}
+
+TEST(Throughput, SummaryReportsTheActiveRateOnlyOnceRecordsArrivedInTwoBatches) {
+  Throughput tp(0);
+  tp.Add(10, 100);
+  EXPECT_THAT(tp.Summary("consumed", true), HasSubstr(R"("records":10,"bytes":100,)"));
+  EXPECT_THAT(tp.Summary("consumed", true), ::testing::Not(HasSubstr("active")));
+  tp.MarkActive();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  tp.Add(10, 100);
+  tp.MarkActive();
+  const std::string json = tp.Summary("consumed", true, R"(,"x":1)");
+  EXPECT_THAT(json, HasSubstr(R"("active_seconds":)"));
+  EXPECT_THAT(json, HasSubstr(R"("active_records_per_second":)"));
+  EXPECT_THAT(json, HasSubstr(R"(,"x":1})"));
+  // 20 records over >= 20 ms: at most 1000 records/s.
+  const auto pos = json.find(R"("active_records_per_second":)") + 28;
+  EXPECT_LE(std::stod(json.substr(pos)), 1000.0);
 }
 
 TEST(Cli, VersionPrintsVersion) {

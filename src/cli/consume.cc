@@ -54,30 +54,45 @@ Status Consume(const Config& config, const ConsumeOptions& o, std::ostream& out,
   BROOK_ASSIGN_OR_RETURN(auto consumer, client::Consumer::Create(config));
   BROOK_RETURN_IF_ERROR(consumer->Assign(
       o.topics, o.from == "end" ? client::StartFrom::kEnd : client::StartFrom::kBeginning));
-  const StopRules stop{.max_records = o.max_records,
-                       .until_end = o.until_end,
-                       .idle_timeout_ms = o.idle_timeout_ms};
+  const StopRules stop{
+      .max_records = o.max_records, .until_end = o.until_end, .idle_timeout_ms = o.idle_timeout_ms};
   Throughput tp(o.count || o.format == "none" ? 1000 : 0);
   std::map<std::pair<std::string, int32_t>, uint64_t> per_partition;
+  // The counter of the partition of the previous record: records come in runs per partition,
+  // so the map is looked up (and a topic string built) once per run, not per record.
+  std::string_view cached_topic;
+  int32_t cached_partition = -1;
+  uint64_t* cached_count = nullptr;
   auto last_record = Clock::now();
   while (!stop.Done(tp.records(), *consumer, last_record)) {
     BROOK_ASSIGN_OR_RETURN(
-        size_t n, consumer->Poll(std::chrono::milliseconds(100), stop.BatchLimit(tp.records()),
-                                 [&](const client::RecordView& r) {
-                                   tp.Add(1, r.key.size() + r.value.size());
-                                   ++per_partition[{std::string(r.topic), r.partition}];
-                                   if (o.format == "kv") {
-                                     out << r.key << '\t' << r.value << '\n';
-                                   } else if (o.format == "value") {
-                                     out << r.value << '\n';
-                                   } else if (o.format == "full") {
-                                     out << r.topic << '\t' << r.partition << '\t' << r.offset
-                                         << '\t' << r.timestamp_ms << '\t'
-                                         << (r.key_is_null ? "<null>" : r.key) << '\t'
-                                         << (r.value_is_null ? "<null>" : r.value) << '\n';
-                                   }
-                                 }));
-    if (n > 0) last_record = Clock::now();
+        size_t n,
+        consumer->Poll(
+            std::chrono::milliseconds(100), stop.BatchLimit(tp.records()),
+            [&](const client::RecordView& r) {
+              tp.Add(1, r.key.size() + r.value.size());
+              if (cached_count == nullptr || r.partition != cached_partition ||
+                  r.topic != cached_topic) {
+                auto it = per_partition.try_emplace({std::string(r.topic), r.partition}).first;
+                cached_topic = it->first.first;  // owned by the map node
+                cached_partition = r.partition;
+                cached_count = &it->second;
+              }
+              ++*cached_count;
+              if (o.format == "kv") {
+                out << r.key << '\t' << r.value << '\n';
+              } else if (o.format == "value") {
+                out << r.value << '\n';
+              } else if (o.format == "full") {
+                out << r.topic << '\t' << r.partition << '\t' << r.offset << '\t' << r.timestamp_ms
+                    << '\t' << (r.key_is_null ? "<null>" : r.key) << '\t'
+                    << (r.value_is_null ? "<null>" : r.value) << '\n';
+              }
+            }));
+    if (n > 0) {
+      last_record = Clock::now();
+      tp.MarkActive();
+    }
     tp.MaybeReport(err, "consumed");
   }
   if (o.count) {
@@ -102,9 +117,8 @@ Status Pipe(const Config& config, const PipeOptions& o, std::ostream& out, std::
   BROOK_ASSIGN_OR_RETURN(auto consumer, client::Consumer::Create(config));
   BROOK_ASSIGN_OR_RETURN(auto producer, client::Producer::Create(config));
   BROOK_RETURN_IF_ERROR(consumer->Assign({o.from}, client::StartFrom::kBeginning));
-  const StopRules stop{.max_records = o.max_records,
-                       .until_end = o.until_end,
-                       .idle_timeout_ms = o.idle_timeout_ms};
+  const StopRules stop{
+      .max_records = o.max_records, .until_end = o.until_end, .idle_timeout_ms = o.idle_timeout_ms};
   Throughput tp(o.progress_ms);
   std::string value;
   Status send_status;
@@ -115,13 +129,12 @@ Status Pipe(const Config& config, const PipeOptions& o, std::ostream& out, std::
                                  [&](const client::RecordView& r) {
                                    if (!send_status.ok()) return;
                                    Transform(o.transform, r.value, &value);
-                                   send_status = producer->Send(o.to, r.key, value,
-                                                                client::kAnyPartition,
-                                                                r.key_is_null);
+                                   send_status = producer->Send(
+                                       o.to, r.key, value, client::kAnyPartition, r.key_is_null);
                                    if (!send_status.ok()) {
-                                     send_status = send_status.WithContext(fmt::format(
-                                         "record from '{}' partition {} offset {}", r.topic,
-                                         r.partition, r.offset));
+                                     send_status = send_status.WithContext(
+                                         fmt::format("record from '{}' partition {} offset {}",
+                                                     r.topic, r.partition, r.offset));
                                      return;
                                    }
                                    tp.Add(1, r.key.size() + value.size());
@@ -133,8 +146,7 @@ Status Pipe(const Config& config, const PipeOptions& o, std::ostream& out, std::
   BROOK_RETURN_IF_ERROR(send_status);
   BROOK_RETURN_IF_ERROR(producer->Flush().WithContext("flush to topic '" + o.to + "'"));
   out << tp.Summary("piped", o.json, fmt::format(R"(,"from":"{}","to":"{}")", o.from, o.to))
-      << (o.json ? "" : fmt::format(" from '{}' to '{}' ({})", o.from, o.to, o.transform))
-      << "\n";
+      << (o.json ? "" : fmt::format(" from '{}' to '{}' ({})", o.from, o.to, o.transform)) << "\n";
   return Status::Ok();
 }
 

@@ -37,12 +37,18 @@ void Throughput::MaybeReport(std::ostream& err, const char* verb, uint64_t targe
 std::string Throughput::Summary(const std::string& verb, bool json,
                                 const std::string& extra_json) const {
   if (json) {
+    std::string active;
+    if (first_active_ && last_active_ > *first_active_) {
+      const double s = std::chrono::duration<double>(last_active_ - *first_active_).count();
+      active = fmt::format(R"(,"active_seconds":{:.3f},"active_records_per_second":{:.1f})", s,
+                           static_cast<double>(records_) / s);
+    }
     return fmt::format(
-        R"({{"records":{},"bytes":{},"seconds":{:.3f},"records_per_second":{:.1f},"mib_per_second":{:.2f}{}}})",
-        records_, bytes_, seconds(), records_per_second(), mib_per_second(), extra_json);
+        R"({{"records":{},"bytes":{},"seconds":{:.3f},"records_per_second":{:.1f},"mib_per_second":{:.2f}{}{}}})",
+        records_, bytes_, seconds(), records_per_second(), mib_per_second(), active, extra_json);
   }
-  return fmt::format("{} {} records ({} bytes) in {:.2f} s: {:.0f} records/s, {:.2f} MiB/s",
-                     verb, records_, bytes_, seconds(), records_per_second(), mib_per_second());
+  return fmt::format("{} {} records ({} bytes) in {:.2f} s: {:.0f} records/s, {:.2f} MiB/s", verb,
+                     records_, bytes_, seconds(), records_per_second(), mib_per_second());
 }
 
 }  // namespace brook::cli

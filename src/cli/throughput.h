@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -17,6 +18,14 @@ class Throughput {
   void Add(uint64_t records, uint64_t bytes) {
     records_ += records;
     bytes_ += bytes;
+  }
+  // Marks that records arrived now (call once per batch, not per record): the summary then
+  // also reports the rate between the first and the last batch ("active"), which leaves out
+  // connecting, the first fetch and an idle tail.
+  void MarkActive() {
+    const auto now = Clock::now();
+    if (!first_active_) first_active_ = now;
+    last_active_ = now;
   }
   // Prints "<verb> N records (R records/s, M MiB/s)" to `err` when a progress interval passed.
   void MaybeReport(std::ostream& err, const char* verb, uint64_t target = 0);
@@ -37,6 +46,8 @@ class Throughput {
   std::chrono::milliseconds progress_;
   uint64_t records_ = 0;
   uint64_t bytes_ = 0;
+  std::optional<Clock::time_point> first_active_;
+  Clock::time_point last_active_{};
 };
 
 }  // namespace brook::cli

@@ -6,12 +6,15 @@
 //       --application-id X --input T --output T2 [--table T3] --threads N \
 //       --commit-interval-ms M --cache-bytes B --state-dir D --instance-id ID \
 //       [--expected-records N] [--stats-file F] [--exit-when-idle-ms M] [--stats-interval-ms M]
+//       [--leave-group-on-close] [--set key=value]
 //
 // Contract: runs until SIGTERM/SIGINT, or (with --exit-when-idle-ms) until it processed
 // --expected-records records (when given) and then saw no record for that long (without any
 // record: counted from the first RUNNING state);
 // then closes Kafka Streams (bounded by --close-timeout-ms), writes the "end" line and exits
 // 0 (1: bad arguments or start error, 3: Kafka Streams failed, 4: the close timed out).
+// --leave-group-on-close closes with CloseOptions LEAVE_GROUP (a static member leaves too);
+// --set key=value puts any other Kafka Streams/client property (after the flags above).
 //
 // Thread-safety: the Meter is updated by the stream threads (one partition is processed by
 // one thread at a time; counters are atomics) and read by the stats thread; Stats lines are
@@ -39,6 +42,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -77,6 +81,8 @@ public final class KStreamsPeer {
     long exitWhenIdleMs = 0;
     long statsIntervalMs = 1000;
     long closeTimeoutMs = 30000;
+    boolean leaveGroupOnClose = false;
+    final Map<String, String> sets = new LinkedHashMap<>();
   }
 
   static final String USAGE =
@@ -84,7 +90,8 @@ public final class KStreamsPeer {
           + "  --bootstrap HOST:PORT --application-id ID --input TOPIC --output TOPIC\n"
           + "  [--table TOPIC (join)] [--threads N] [--commit-interval-ms MS] [--cache-bytes B]\n"
           + "  [--state-dir DIR] [--instance-id ID] [--expected-records N] [--stats-file FILE]\n"
-          + "  [--exit-when-idle-ms MS] [--stats-interval-ms MS] [--close-timeout-ms MS]";
+          + "  [--exit-when-idle-ms MS] [--stats-interval-ms MS] [--close-timeout-ms MS]\n"
+          + "  [--leave-group-on-close] [--set key=value (repeatable)]";
 
   static Options parse(String[] args) {
     Options o = new Options();
@@ -93,6 +100,10 @@ public final class KStreamsPeer {
       if (flag.equals("--help") || flag.equals("-h")) {
         System.out.println(USAGE);
         System.exit(0);
+      }
+      if (flag.equals("--leave-group-on-close")) {
+        o.leaveGroupOnClose = true;
+        continue;
       }
       if (i + 1 >= args.length) throw new IllegalArgumentException(flag + " needs a value");
       String v = args[++i];
@@ -113,6 +124,11 @@ public final class KStreamsPeer {
         case "--exit-when-idle-ms" -> o.exitWhenIdleMs = Long.parseLong(v);
         case "--stats-interval-ms" -> o.statsIntervalMs = Long.parseLong(v);
         case "--close-timeout-ms" -> o.closeTimeoutMs = Long.parseLong(v);
+        case "--set" -> {
+          int eq = v.indexOf('=');
+          if (eq <= 0) throw new IllegalArgumentException("--set " + v + ": expected key=value");
+          o.sets.put(v.substring(0, eq), v.substring(eq + 1));
+        }
         default -> throw new IllegalArgumentException("unknown option " + flag);
       }
     }
@@ -232,10 +248,13 @@ public final class KStreamsPeer {
     final AtomicLong lastMs = new AtomicLong(-1);
     final AtomicLong expectedReachedMs = new AtomicLong(-1);
     final long expected;
-    // Per input partition: records, wall clock of the last one, longest gap between two.
+    // Per input partition: records, wall clock of the first and of the last one, longest gap
+    // between two, longest gap that ended since the previous partitions(true) (progress line).
     final AtomicLongArray count = new AtomicLongArray(MAX_PARTITIONS);
+    final AtomicLongArray first = new AtomicLongArray(MAX_PARTITIONS);
     final AtomicLongArray last = new AtomicLongArray(MAX_PARTITIONS);
     final AtomicLongArray maxGap = new AtomicLongArray(MAX_PARTITIONS);
+    final AtomicLongArray recentMaxGap = new AtomicLongArray(MAX_PARTITIONS);
 
     Meter(long expected) {
       this.expected = expected;
@@ -249,13 +268,16 @@ public final class KStreamsPeer {
       lastMs.set(now);
       if (partition >= 0 && partition < MAX_PARTITIONS) {
         long prev = last.get(partition);
+        if (prev == 0) first.set(partition, now);
         if (prev > 0 && now - prev > maxGap.get(partition)) maxGap.set(partition, now - prev);
+        if (prev > 0) recentMaxGap.accumulateAndGet(partition, now - prev, Math::max);
         last.set(partition, now);
         count.incrementAndGet(partition);
       }
     }
 
-    List<Object> partitions() {
+    // Every partition with a record; resetRecent: restart recent_max_gap_ms (progress lines).
+    List<Object> partitions(boolean resetRecent) {
       List<Object> out = new ArrayList<>();
       for (int p = 0; p < MAX_PARTITIONS; p++) {
         long c = count.get(p);
@@ -263,8 +285,11 @@ public final class KStreamsPeer {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("partition", p);
         m.put("processed", c);
+        m.put("first_ms", first.get(p));
         m.put("last_progress_ms", last.get(p));
         m.put("max_gap_ms", maxGap.get(p));
+        m.put("recent_max_gap_ms",
+            resetRecent ? recentMaxGap.getAndSet(p, 0) : recentMaxGap.get(p));
         out.add(m);
       }
       return out;
@@ -384,6 +409,7 @@ public final class KStreamsPeer {
     if (!o.instanceId.isEmpty()) {
       props.put(StreamsConfig.consumerPrefix("group.instance.id"), o.instanceId);
     }
+    props.putAll(o.sets);
 
     Map<String, Object> start = Stats.event("start");
     start.put("runtime", "kafka-streams");
@@ -401,6 +427,8 @@ public final class KStreamsPeer {
     start.put("output", o.output);
     start.put("table", o.table);
     start.put("expected_records", o.expectedRecords);
+    start.put("leave_group_on_close", o.leaveGroupOnClose);
+    start.put("drain_on_sigterm", false);
     stats.emit(start);
 
     final Topology topology = build(o, meter);
@@ -519,7 +547,7 @@ public final class KStreamsPeer {
         Map<String, Object> e = Stats.event("progress");
         e.put("processed", meter.processed.get());
         e.put("state", streams.state().name());
-        e.put("partitions", meter.partitions());
+        e.put("partitions", meter.partitions(true));
         stats.emit(e);
       }
       if (o.exitWhenIdleMs > 0) {
@@ -536,7 +564,13 @@ public final class KStreamsPeer {
     }
 
     long closeStart = System.currentTimeMillis();
-    boolean closed = streams.close(Duration.ofMillis(o.closeTimeoutMs));
+    boolean closed =
+        o.leaveGroupOnClose
+            ? streams.close(
+                CloseOptions.groupMembershipOperation(
+                        CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                    .withTimeout(Duration.ofMillis(o.closeTimeoutMs)))
+            : streams.close(Duration.ofMillis(o.closeTimeoutMs));
     long endMs = System.currentTimeMillis();
     Map<String, Object> end = Stats.event("end");
     end.put("reason", stopReason[0]);
@@ -559,7 +593,7 @@ public final class KStreamsPeer {
     end.put("clean_close", closed);
     end.put("cpu_ms", cpuMs());
     end.put("peak_rss_kb", peakRssKb());
-    end.put("partitions", meter.partitions());
+    end.put("partitions", meter.partitions(true));
     stats.emit(end);
     int code = stopReason[0].equals("error") ? 3 : closed ? 0 : 4;
     Runtime.getRuntime().halt(code);
