@@ -843,16 +843,21 @@ def sanity_text(s):
     return "; ".join(bits) or "ok"
 
 
-def run_elastic(ctx, variants=ELASTIC_VARIANTS, quick=False):
+def run_scenario(ctx, scenario, label, known, run_variant, variants, quick):
+    """Runs run_variant(ctx, v, quick) for each of `variants` (each one of `known`)."""
     ctx = Ctx.of(ctx)
-    res = {"scenario": "elastic", "quick": quick, "params": dict(PARAMS["quick" if quick else "full"]),
+    res = {"scenario": scenario, "quick": quick, "params": dict(PARAMS["quick" if quick else "full"]),
            "partitions": ctx.partitions, "variants": {}}
     for v in variants:
-        if v not in ELASTIC_VARIANTS:
-            raise ValueError(f"unknown elastic variant {v} (choose from {', '.join(ELASTIC_VARIANTS)})")
-        ctx.log(f"elastic: {v}")
-        res["variants"][v] = elastic_variant(ctx, v, quick)
+        if v not in known:
+            raise ValueError(f"unknown {scenario} variant {v} (choose from {', '.join(known)})")
+        ctx.log(f"{label}: {v}")
+        res["variants"][v] = run_variant(ctx, v, quick)
     return res
+
+
+def run_elastic(ctx, variants=ELASTIC_VARIANTS, quick=False):
+    return run_scenario(ctx, "elastic", "elastic", ELASTIC_VARIANTS, elastic_variant, variants, quick)
 
 
 # ---------------------------------------------------------------- rolling restart
@@ -953,15 +958,7 @@ def rolling_variant(ctx, variant, quick):
 
 
 def run_rolling(ctx, variants=ROLLING_VARIANTS, quick=False):
-    ctx = Ctx.of(ctx)
-    res = {"scenario": "rolling", "quick": quick, "params": dict(PARAMS["quick" if quick else "full"]),
-           "partitions": ctx.partitions, "variants": {}}
-    for v in variants:
-        if v not in ROLLING_VARIANTS:
-            raise ValueError(f"unknown rolling variant {v} (choose from {', '.join(ROLLING_VARIANTS)})")
-        ctx.log(f"rolling restart: {v}")
-        res["variants"][v] = rolling_variant(ctx, v, quick)
-    return res
+    return run_scenario(ctx, "rolling", "rolling restart", ROLLING_VARIANTS, rolling_variant, variants, quick)
 
 
 # ---------------------------------------------------------------- Markdown

@@ -439,6 +439,20 @@ Status Instance::RegisterOrDefer(ChangelogReader& reader, const TaskId& id, Task
   return Status::Ok();
 }
 
+std::vector<Status> Instance::RegisterAllOrDefer(
+    ChangelogReader& reader, const std::vector<std::pair<TaskId, TaskStateManager*>>& tasks,
+    RestoreMode mode) {
+  std::vector<TaskStateManager*> states;
+  states.reserve(tasks.size());
+  for (const auto& [id, st] : tasks) states.push_back(st);
+  reader.PrefetchWatermarks(states);  // one query for all of them, not one per task
+  std::vector<Status> out;
+  out.reserve(tasks.size());
+  for (const auto& [id, st] : tasks) out.push_back(RegisterOrDefer(reader, id, st, mode));
+  reader.ClearPrefetched();
+  return out;
+}
+
 void Instance::RetryPendingRegistrations() {
   const auto now = Clock::now();
   std::vector<PendingRegistration> keep;
@@ -1239,17 +1253,12 @@ void Instance::UpdateStandbysLocked(const std::set<TaskId>& standby,
     opened.push_back(std::move(sb));
   }
   if (opened.empty()) return;
-  std::vector<Status> registered(opened.size());
-  (void)RestoreCall([this, &opened, &registered](ChangelogReader& reader) {
-    std::vector<TaskStateManager*> states;
-    states.reserve(opened.size());
-    for (const std::unique_ptr<StandbyTask>& sb : opened) states.push_back(sb->state.get());
-    reader.PrefetchWatermarks(states);  // one query for all of them
-    for (size_t i = 0; i < opened.size(); ++i) {
-      registered[i] =
-          RegisterOrDefer(reader, opened[i]->id, opened[i]->state.get(), RestoreMode::kStandby);
-    }
-    reader.ClearPrefetched();
+  std::vector<std::pair<TaskId, TaskStateManager*>> tasks;
+  tasks.reserve(opened.size());
+  for (const std::unique_ptr<StandbyTask>& sb : opened) tasks.emplace_back(sb->id, sb->state.get());
+  std::vector<Status> registered;
+  (void)RestoreCall([this, &tasks, &registered](ChangelogReader& reader) {
+    registered = RegisterAllOrDefer(reader, tasks, RestoreMode::kStandby);
     return Status::Ok();
   });
   for (std::size_t i = 0; i < opened.size(); ++i) {
@@ -1361,20 +1370,13 @@ void Instance::OnAssignment(const group::GroupAssignment& assignment) {
     }
     if (!to_register.empty()) {
       const Status s = RestoreCall([this, &to_register](ChangelogReader& r) {
-        // One watermark query for all of them, not one per task (start-up time).
-        std::vector<TaskStateManager*> states;
-        states.reserve(to_register.size());
-        for (const auto& [id, st] : to_register) states.push_back(st);
-        r.PrefetchWatermarks(states);
-        for (const auto& [id, st] : to_register) {
-          Status reg = RegisterOrDefer(r, id, st, RestoreMode::kRestoreActive)
-                           .WithContext("registering task " + id.ToString());
-          if (!reg.ok()) {
-            r.ClearPrefetched();
-            return reg;
+        const std::vector<Status> registered =
+            RegisterAllOrDefer(r, to_register, RestoreMode::kRestoreActive);
+        for (size_t i = 0; i < registered.size(); ++i) {
+          if (!registered[i].ok()) {
+            return registered[i].WithContext("registering task " + to_register[i].first.ToString());
           }
         }
-        r.ClearPrefetched();
         return Status::Ok();
       });
       if (!s.ok()) {

@@ -258,6 +258,11 @@ class Instance final : public group::GroupListener, public QueryBackend {
   // Register on the restore thread; a retriable failure is retried later (see .cc).
   [[nodiscard]] Status RegisterOrDefer(ChangelogReader& reader, const TaskId& id,
                                        TaskStateManager* state, RestoreMode mode);
+  // RegisterOrDefer for many tasks with one batched watermark query (restore thread);
+  // returns each task's status, in order.
+  [[nodiscard]] std::vector<Status> RegisterAllOrDefer(
+      ChangelogReader& reader, const std::vector<std::pair<TaskId, TaskStateManager*>>& tasks,
+      RestoreMode mode);
   void RetryPendingRegistrations();
   void PublishRestoreStats();
 
